@@ -86,8 +86,8 @@ export function agentOptionsHelp(options: readonly RunOption[] = AGENT): string 
 
 export const RUN_HELP = `waves run [--only id,id] [--resume] [--dry-run] [--json] [--timeout-grace S]
         [--answer PACKAGE=TEXT] [--coordinator postgres://… [--coordinator-repository KEY]
-        [--allow-planned-overlap]] [--hosts FILE [--on-host-lost wait|retry]] [--tick-source]
-        [--scope-requests ask|grant|refuse]
+        [--allow-planned-overlap] [--workers REMOTE]] [--hosts FILE [--on-host-lost wait|retry]]
+        [--tick-source] [--scope-requests ask|grant|refuse]
 ${optionsSynopsis('        ', AGENT)}
 ${optionsSynopsis('        ', RUN_ONLY)}
 ${optionsSynopsis()} <plan>
@@ -109,7 +109,10 @@ ${optionsSynopsis()} <plan>
     meets one of their planned claims is a warning naming the feature, package, key
     and who; a lock key another feature's plan claims too refuses the run (nothing
     started) unless --allow-planned-overlap. A run in which every package succeeds
-    removes its feature's own planned claims.
+    removes its feature's own planned claims. --workers REMOTE (early): the agents work on
+    pull workers (waves worker) that claim the packages from the coordinator's queue and
+    push their work to REMOTE, a remote both sides reach; the audits, the verification and
+    the merges stay here.
     --hosts (or WAVES_HOSTS): place packages on this machine and SSH hosts (see
     waves hosts --help); each host has its own cap, the run's is their sum. A host
     out of reach for 60 s makes its attempts interrupted (host-lost); --on-host-lost
@@ -216,19 +219,26 @@ ${agentOptionsHelp(HOSTS_AGENT)}
           max_parallel: 6
           agent: codex           # optional: this host's agent preset`;
 
+/** The walls' options, which a pull worker takes for the agents it runs. */
+const WORKER_WALLS = WORKTREE_AND_WALLS.filter((o) => o.walls);
+
 export const WORKER_HELP = `waves worker --coordinator postgres://… [--coordinator-repository KEY] [--remote NAME|URL]
-        [--name NAME] [--agents id,id] [--agent-argv JSON] [--labels a,b] [--lease S] [--idle S]
-        [--once] [--unconfined]
+        [--name NAME] [--agents id,id] [--labels a,b] [--lease S] [--idle S] [--once]
+${optionsSynopsis('        ', [...HOSTS_AGENT, ...WORKER_WALLS])}
     A pull worker in this clone: claims packages from the work queue on the shared
     coordinator (those whose agent it runs and whose labels it has), checks each — its
     agent's CLI, the disk, the base on the shared remote (--remote, default origin), the plan
     at the base — and gives back what it cannot do with the reason; does the rest inside the
     walls, pushes each claim's work to its own branch of the remote and reports it. It never
     merges. --agents: the presets it offers (default: each whose CLI is on the PATH);
-    --agent-argv: a custom agent, offered as "custom". --lease: seconds a claim lasts without
+    --agent or --agent-argv: that agent alone (a custom one is offered as "custom").
+    --lease: seconds a claim lasts without
     a heartbeat (default 120); --idle: seconds between looks at an empty queue (default 5);
-    --once: one turn. Ctrl-C finishes the package under way, then stops. Early: waves run
-    does not put packages on the queue yet, so a worker has only what was queued for it.`;
+    --once: one turn. Ctrl-C finishes the package under way, then stops. Early: a run
+    queues its packages with waves run --coordinator … --workers REMOTE.
+${agentOptionsHelp(HOSTS_AGENT)}
+    The walls of its agents, as for waves run:
+${WORKER_WALLS.map(optionLine).join('\n')}`;
 
 export const WORKERS_HELP = `waves workers --coordinator postgres://… [--coordinator-repository KEY] [--json]
         [--drain NAME | --undrain NAME]

@@ -6,10 +6,12 @@
  * the start (a proposal not approved, commands not approved, another driver, …) —, 75
  * paused at a usage limit.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { sanitize } from '../core/present/terminalText';
 import { type ProgressPackage } from '../core/present/progressModel';
 import { visibleText } from '../core/present/visibleText';
-import { RunEngine, isRemote, type DryRun, type ScopeRequestAsked, type SubPlanAsked } from '../engine';
+import { CoordinatorError, CoordinatorUnavailableError, openCoordinator, planHash, QueueExecutor, repositoryRoot, RunEngine, isRemote, type DryRun, type ScopeRequestAsked, type SubPlanAsked } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { askYesNo, type Io } from './io';
 
@@ -53,8 +55,8 @@ function printDryRun(io: Io, engine: RunEngine, dry: DryRun, forecast: ForecastR
 export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
   const { flags, args } = parseArgs(
     argv,
-    ['only', 'resume', 'dry-run', 'json', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'tick-source', 'scope-requests', ...runFlags()],
-    ['only', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'scope-requests', ...runFlags(true)],
+    ['only', 'resume', 'dry-run', 'json', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'tick-source', 'scope-requests', 'workers', ...runFlags()],
+    ['only', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'scope-requests', 'workers', ...runFlags(true)],
     repeatedFlags(),
   );
   // `--hosts FILE` (or WAVES_HOSTS): packages placed on this machine and SSH hosts (ADR 0011); checked by the start.
@@ -68,6 +70,10 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   if (scopeRequests !== 'ask' && scopeRequests !== 'grant' && scopeRequests !== 'refuse') throw new UsageError(`--scope-requests is ask, grant or refuse, not "${scopeRequests}"`);
   // `--coordinator postgres://…` (or WAVES_COORDINATOR): locks, the lease across clones and the registry in PostgreSQL (ADR 0012).
   const coordinator = coordinatorFrom(flags);
+  // `--workers REMOTE` (early, ADR 0037): the agents work on pull workers that claim the packages from the coordinator's queue; audits, verification and merges stay here.
+  const workersRemote = flags.has('workers') ? String(flags.get('workers')) : undefined;
+  if (workersRemote !== undefined && !coordinator) throw new UsageError('--workers needs --coordinator (the queue is there)');
+  if (workersRemote !== undefined && hostsInputFrom(flags)) throw new UsageError('--workers and --hosts do not go together');
   // `--allow-planned-overlap`: go ahead even when another feature's approved plan claims one of this plan's lock keys.
   if (flags.has('allow-planned-overlap') && !coordinator) throw new UsageError('--allow-planned-overlap needs --coordinator');
   // The agents (the table both front ends read): `--agent` / `--agent-argv` (else the default
@@ -142,6 +148,47 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     return 0;
   }
 
+  const queue = workersRemote !== undefined && coordinator ? await queueFor(io, file, coordinator, workersRemote) : null;
+  if (typeof queue === 'number') return queue;
+  if (queue) request.executor = queue.executor;
+  try {
+    return await runStarted(io, request, { file, json, only, scopeRequests, confinement, flags });
+  } finally {
+    await queue?.close();
+  }
+}
+
+/**
+ * The queue executor of a run on pull workers: the coordinator opened for the plan's repository,
+ * the plan's file and hash as the workers check them at the base; or 2 with why not said.
+ */
+async function queueFor(io: Io, file: string, coordinator: NonNullable<ReturnType<typeof coordinatorFrom>>, remote: string): Promise<number | { executor: NonNullable<StartRequest['executor']>; close(): Promise<void> }> {
+  const repo = await repositoryRoot(path.dirname(path.resolve(file)));
+  if (!repo) throw new UsageError(`${file} is not in a git repository`);
+  let opened: Awaited<ReturnType<typeof openCoordinator>>;
+  try {
+    opened = await openCoordinator(repo, coordinator);
+  } catch (err) {
+    if (!(err instanceof CoordinatorError || err instanceof CoordinatorUnavailableError)) throw err;
+    io.err(`waves: ${err.message}\n`);
+    return 2;
+  }
+  const plan = { file: path.relative(repo, fs.realpathSync(path.resolve(file))).split(path.sep).join('/'), hash: planHash(fs.readFileSync(file, 'utf8')) };
+  return { executor: (local) => new QueueExecutor({ ...local, queue: opened.queue(), remote, plan: () => plan }), close: () => opened.close() };
+}
+
+interface RunParts {
+  file: string;
+  json: boolean;
+  only: string[] | undefined;
+  scopeRequests: string;
+  confinement: ReturnType<typeof worktreeAndWallsFrom>['confinement'];
+  flags: Map<string, string | true>;
+}
+
+/** The run started and followed to its end on the terminal: its questions, its table, its last line. */
+async function runStarted(io: Io, request: StartRequest, parts: RunParts): Promise<number> {
+  const { file, json, only, scopeRequests, confinement, flags } = parts;
   let out: ProgressOutput | undefined;
   let packages: ProgressPackage[] = [];
   let sub: { dispose(): void } | undefined;

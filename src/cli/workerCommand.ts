@@ -6,29 +6,32 @@
  * `waves workers`: the repository's workers, and draining one.
  */
 import os from 'node:os';
-import { PRESETS, customProfile, type AgentProfile } from '../core/agents/agentProfiles';
+import { PRESETS, type AgentProfile } from '../core/agents/agentProfiles';
+import { flagsOf, runOption } from '../core/run/runOptions';
+import { RUN_OPTIONS } from '../core/run/runOptionTable';
 import { isQueueName } from '../core/coordinator/workQueue';
 import { visibleText } from '../core/present/visibleText';
 import { CoordinatorError, CoordinatorUnavailableError, openCoordinator, PullWorker, redactSecrets, repositoryRoot, resolveProgram, workOnPackage, type TurnOutcome, type WorkerRow } from '../engine';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';
-import { coordinatorFrom } from './runArgs';
+import { agentFrom, coordinatorFrom, repeatedFlags, worktreeAndWallsFrom } from './runArgs';
 
-/** The agents this worker offers: each preset whose CLI is on its PATH, and `custom` for `--agent-argv`; `--agents` narrows them. */
+/** The table's rows a worker takes: the agent's, and the walls' of its agents. */
+const WORKER_OPTIONS = RUN_OPTIONS.filter((o) => o.id === 'agent' || (o.part === 'worktrees' && o.walls));
+
+/**
+ * The agents this worker offers: the one of `--agent` / `--agent-argv` (the table's row, as waves
+ * run reads it; a custom one as `custom`), else each preset whose CLI is on its PATH, which
+ * `--agents` narrows.
+ */
 function agentsOf(flags: Map<string, string | true>): Record<string, AgentProfile> {
+  if (flagsOf(runOption('agent')).some((f) => flags.has(f))) {
+    const agent = agentFrom(flags, true);
+    if (flags.has('agents')) throw new UsageError('--agents goes with neither --agent nor --agent-argv: the worker offers that one agent');
+    return { [agent.id]: agent };
+  }
   const found: Record<string, AgentProfile> = {};
   for (const p of PRESETS) if (!p.interactive && resolveProgram(p.executable, process.env).ok) found[p.id] = p;
-  if (flags.has('agent-argv')) {
-    let argv: unknown;
-    try {
-      argv = JSON.parse(String(flags.get('agent-argv')));
-    } catch {
-      // not JSON: said as a usage error below
-      argv = null;
-    }
-    if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) throw new UsageError('--agent-argv must be a JSON array of strings (the custom agent\'s argv)');
-    found.custom = customProfile(argv as string[], { verdict: 'claude-stream-json' });
-  }
   if (!flags.has('agents')) return found;
   const asked = String(flags.get('agents')).split(',').map((a) => a.trim()).filter(Boolean);
   const missing = asked.filter((a) => !found[a]);
@@ -62,11 +65,9 @@ function turnLine(name: string, t: TurnOutcome): string {
 }
 
 export async function workerCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { flags, args } = parseArgs(
-    argv,
-    ['coordinator', 'coordinator-repository', 'remote', 'name', 'agents', 'agent-argv', 'labels', 'lease', 'idle', 'once', 'unconfined'],
-    ['coordinator', 'coordinator-repository', 'remote', 'name', 'agents', 'agent-argv', 'labels', 'lease', 'idle'],
-  );
+  const own = ['coordinator', 'coordinator-repository', 'remote', 'name', 'agents', 'labels', 'lease', 'idle'];
+  const valued = WORKER_OPTIONS.flatMap((o) => (o.kind === 'boolean' ? [] : flagsOf(o).filter((f) => !(f in (o.switches ?? {})))));
+  const { flags, args } = parseArgs(argv, [...own, 'once', ...WORKER_OPTIONS.flatMap(flagsOf)], [...own, ...valued], repeatedFlags());
   if (args.length) throw new UsageError(`waves worker takes no arguments (it works in this clone): ${args.join(' ')}`);
   const coordinator = coordinatorFrom(flags);
   if (!coordinator) throw new UsageError('waves worker needs --coordinator postgres://… (or WAVES_COORDINATOR)');
@@ -84,6 +85,8 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
   const leaseMs = seconds('lease', 120);
   const idleMs = seconds('idle', 5);
   const agents = agentsOf(flags);
+  // The walls of its agents, as waves run reads them (on unless --unconfined).
+  const { confinement } = worktreeAndWallsFrom(flags);
   if (Object.keys(agents).length === 0) throw new UsageError('this machine has no agent to offer: none of the agent CLIs is on the PATH (or give --agent-argv)');
   const clone = await repositoryRoot(process.cwd());
   if (!clone) throw new UsageError('waves worker runs in a clone of the repository (a git work tree)');
@@ -95,7 +98,7 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
     queue,
     info: { name, agents: Object.keys(agents), labels, slots: 1 },
     place,
-    work: (claim, signal) => workOnPackage(claim, { place, ...(flags.has('unconfined') ? { confinement: { unconfined: true } } : {}) }, signal),
+    work: (claim, signal) => workOnPackage(claim, { place, ...(confinement ? { confinement } : {}) }, signal),
   });
   // Ctrl-C (or SIGTERM): the package under way is finished and reported, nothing new claimed; a second one leaves at once.
   let stopping = false;

@@ -48,6 +48,7 @@ const item = (w: ReturnType<typeof world>, packageId: string, extra: Partial<Que
   featureId: 'f',
   runId: 'r1',
   packageId,
+  attempt: 1,
   agent: 'codex',
   labels: [],
   planFile: 'work-packages.yaml',
@@ -90,7 +91,7 @@ describe("a pull worker's work", () => {
       assert.equal(turn.kind, 'reported', JSON.stringify(turn));
       if (turn.kind !== 'reported') return;
       const { report } = turn;
-      assert.equal(report.branch, 'waves-workers/f/p/1');
+      assert.equal(report.branch, 'waves-workers/f/r1/p/1.1');
       assert.equal(report.exitCode, 0, report.detail);
       // On the shared remote, from the base: the agent's commit.
       assert.equal(git(w.driver, 'ls-remote', w.remote, report.branch).split('\t')[0], report.headSha);
@@ -100,7 +101,7 @@ describe("a pull worker's work", () => {
       // The record as the agent wrote it, for the driver to judge.
       assert.equal((JSON.parse(report.result ?? '{}') as { status?: string }).status, 'done');
       // The prompt it was given: the worker's paths in place of the marks; the dependency's record beside the attempt.
-      const attempts = path.join(w.clone, '.waves', 'runs', 'f', 'r1', 'p', '1');
+      const attempts = path.join(w.clone, '.waves', 'runs', 'f', 'r1.1', 'p', '1');
       const given = fs.readFileSync(path.join(attempts, 'prompt.md'), 'utf8');
       assert.ok(!given.includes('{{waves:'), given);
       assert.match(given, new RegExp(`Your tree: ${escape(path.join(`${w.clone}.worktrees`, 'f', 'p'))}; your record: ${escape(path.join(attempts, 'result.json'))}\\.`));

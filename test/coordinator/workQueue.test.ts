@@ -20,7 +20,7 @@ after(() => cluster?.remove());
 
 const HASH = 'a'.repeat(64);
 const BASE = 'b'.repeat(40);
-const pkg = (packageId: string, extra: Partial<QueuedPackage> = {}): QueuedPackage => ({ featureId: 'f', runId: 'r1', packageId, agent: 'codex', labels: [], planFile: 'work-packages.yaml', planHash: HASH, baseRef: 'waves/f/integration', baseSha: BASE, order: { prompt: `Do ${packageId}.`, upstream: {}, timeoutMs: null }, ...extra });
+const pkg = (packageId: string, extra: Partial<QueuedPackage> = {}): QueuedPackage => ({ featureId: 'f', runId: 'r1', packageId, attempt: 1, agent: 'codex', labels: [], planFile: 'work-packages.yaml', planHash: HASH, baseRef: 'waves/f/integration', baseSha: BASE, order: { prompt: `Do ${packageId}.`, upstream: {}, timeoutMs: null }, ...extra });
 const worker = (name: string, agents = ['codex'], labels: string[] = []) => ({ name, machine: `${name}.local`, agents, labels, slots: 1 });
 const report = (branch: string) => ({ branch, headSha: 'c'.repeat(40), exitCode: 0, detail: 'done', result: null });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -15,7 +15,9 @@ import { mergeableReport, type QueuedPackage } from '../../src/core/coordinator/
 import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
 import { repositoryKeyOf } from '../../src/engine/coordinator';
 import { startCluster, type Cluster } from './postgres';
+import { sharedRemote } from './sharedRemote';
 import { git, gitEnv, makeRepo, REPO_ROOT, SCRIPTED_AGENT, tempDir, waitFor } from '../engine/helpers';
+import { planYaml } from '../engine/engineFixtures';
 
 const AGENT = JSON.stringify([process.execPath, SCRIPTED_AGENT, '--prompt', '${promptFile}', '--result', '${resultFile}']);
 const PLAN = 'feature: f\npackages: []\n';
@@ -51,6 +53,7 @@ const queued = (w: ReturnType<typeof world>, packageId: string, instructions: st
   featureId: 'f',
   runId: 'r1',
   packageId,
+  attempt: 1,
   agent: 'custom',
   labels: [],
   planFile: 'work-packages.yaml',
@@ -69,10 +72,10 @@ describe('waves worker', () => {
       await c.queue().enqueue([queued(w, 'p', ['write p/x.txt by a worker', 'commit'])]);
       const r = waves(w.clones[0]!, 'worker', '--coordinator', cluster.url, '--remote', w.remote, '--name', 'w1', '--agent-argv', AGENT, '--once');
       assert.equal(r.code, 0, r.out + r.err);
-      assert.match(r.out, /^w1: p done \(claim 1\): pushed waves-workers\/f\/p\/1 at [0-9a-f]{12}; /m);
+      assert.match(r.out, /^w1: p done \(claim 1\): pushed waves-workers\/f\/r1\/p\/1\.1 at [0-9a-f]{12}; /m);
       const [item] = await c.queue().items('f', 'r1');
       assert.equal(item!.state, 'done');
-      assert.equal(git(w.driver, 'ls-remote', w.remote, 'waves-workers/f/p/1').split('\t')[0], item!.report?.headSha);
+      assert.equal(git(w.driver, 'ls-remote', w.remote, 'waves-workers/f/r1/p/1.1').split('\t')[0], item!.report?.headSha);
       const listed = waves(w.clones[0]!, 'workers', '--coordinator', cluster.url);
       assert.equal(listed.code, 0, listed.err);
       assert.match(listed.out, /^w1 {2}\S+ {2}custom {2}heartbeat \d+ s ago$/m);
@@ -94,6 +97,40 @@ describe('waves worker', () => {
       assert.doesNotMatch(away.out + away.err, /hunter22|internal error/);
     } finally {
       await c.close();
+    }
+  });
+
+  test('waves run --workers: the run queues its packages, a `waves worker` in its own clone does them, and the run merges them here', async () => {
+    const plan = planYaml('on-workers', [
+      { id: 'a', write: ['a/**'], agent: ['write a/x.txt from a worker', 'commit'] },
+      { id: 'b', deps: ['a'], write: ['b/**'], agent: ['write b/y.txt from a worker too', 'commit'] },
+    ]);
+    const { driver, remote, clone } = sharedRemote(plan);
+    const worker = spawn(process.execPath, [BIN, 'worker', '--coordinator', cluster.url, '--remote', remote, '--name', 'pool-1', '--agent-argv', AGENT, '--idle', '0.2'], { cwd: clone, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let said = '';
+    worker.stdout!.on('data', (d: Buffer) => (said += d.toString()));
+    const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
+    try {
+      const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const run = spawn(process.execPath, [BIN, 'run', '--agent-argv', AGENT, '--coordinator', cluster.url, '--workers', remote, 'work-packages.yaml'], { cwd: driver, env });
+        let out = '';
+        let err = '';
+        run.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        run.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        run.once('exit', (code) => resolve({ code, out, err }));
+      });
+      assert.equal(r.code, 0, r.out + r.err + said);
+      assert.equal(git(driver, 'show', 'waves/on-workers/_integration:a/x.txt'), 'from a worker');
+      assert.equal(git(driver, 'show', 'waves/on-workers/_integration:b/y.txt'), 'from a worker too');
+      assert.match(said, /^pool-1: a done \(claim 1\)/m);
+      assert.match(said, /^pool-1: b done \(claim 1\)/m);
+      // Usage: --workers needs the coordinator.
+      const alone = waves(driver, 'run', '--agent-argv', AGENT, '--workers', remote, 'work-packages.yaml');
+      assert.equal(alone.code, 2);
+      assert.match(alone.err, /--workers needs --coordinator/);
+    } finally {
+      worker.kill('SIGINT');
+      await exited;
     }
   });
 
@@ -145,12 +182,12 @@ describe('waves worker', () => {
       await new Promise((r) => setTimeout(r, 2_500));
       const r = waves(w.clones[1]!, 'worker', '--coordinator', cluster.url, '--remote', w.remote, '--name', 'other', '--agent-argv', AGENT, '--lease', '2', '--once');
       assert.equal(r.code, 0, r.out + r.err);
-      assert.match(r.out, /^other: p done \(claim 2\): pushed waves-workers\/f\/p\/2 /m, r.err);
+      assert.match(r.out, /^other: p done \(claim 2\): pushed waves-workers\/f\/r1\/p\/1\.2 /m, r.err);
       const [item] = await c.queue().items('f', 'r1');
       assert.deepEqual([item!.state, item!.worker, item!.fence], ['done', 'other', 2]);
       // The killed worker pushed nothing: its claim's branch is not on the remote, and no report of claim 1 is mergeable.
-      assert.equal(git(w.driver, 'ls-remote', w.remote, 'waves-workers/f/p/1'), '');
-      assert.equal(mergeableReport(item!, { fence: 1, report: { ...item!.report!, branch: 'waves-workers/f/p/1' } }).ok, false);
+      assert.equal(git(w.driver, 'ls-remote', w.remote, 'waves-workers/f/r1/p/1.1'), '');
+      assert.equal(mergeableReport(item!, { fence: 1, report: { ...item!.report!, branch: 'waves-workers/f/r1/p/1.1' } }).ok, false);
       assert.deepEqual(mergeableReport(item!, { fence: 2, report: item!.report! }), { ok: true });
     } finally {
       await c.close();

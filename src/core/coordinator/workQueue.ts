@@ -19,6 +19,8 @@ export interface QueuedPackage {
   featureId: string;
   runId: string;
   packageId: string;
+  /** The run's attempt of the package (a retry is queued again as the next). */
+  attempt: number;
   /** The agent it runs (a preset's or a profile's id): only a worker offering it may claim it. */
   agent: string;
   /** What the machine must have (`gpu`, `macos`): each among the worker's labels. */
@@ -51,7 +53,7 @@ export interface WorkOrder {
 }
 
 /** The marks in an order's prompt for the paths only the worker knows. */
-export const PROMPT_PLACES = { worktree: '{{waves:worktree}}', resultFile: '{{waves:resultFile}}', attemptDir: '{{waves:attemptDir}}' } as const;
+export const PROMPT_PLACES = { worktree: '{{waves:worktree}}', resultFile: '{{waves:resultFile}}', attemptDir: '{{waves:attemptDir}}', repoRoot: '{{waves:repoRoot}}' } as const;
 /** The mark for dependency `id`'s record in an order's prompt. */
 export const upstreamPlace = (id: string) => `{{waves:upstream:${id}}}`;
 /** The most an order's prompt, or a record carried, may hold (characters). */
@@ -70,11 +72,12 @@ export function orderProblems(order: unknown): string[] {
 }
 
 /** The order's prompt with the worker's paths in place of its marks (each mark replaced wherever it stands, nothing else). */
-export function promptFor(order: Pick<WorkOrder, 'prompt'>, places: { worktree: string; resultFile: string; attemptDir: string; upstream: Readonly<Record<string, string>> }): string {
+export function promptFor(order: Pick<WorkOrder, 'prompt'>, places: { worktree: string; resultFile: string; attemptDir: string; repoRoot?: string; upstream: Readonly<Record<string, string>> }): string {
   const marks = new Map<string, string>([
     [PROMPT_PLACES.worktree, places.worktree],
     [PROMPT_PLACES.resultFile, places.resultFile],
     [PROMPT_PLACES.attemptDir, places.attemptDir],
+    ...(places.repoRoot !== undefined ? [[PROMPT_PLACES.repoRoot, places.repoRoot] as [string, string]] : []),
     ...Object.entries(places.upstream).map(([id, file]) => [upstreamPlace(id), file] as [string, string]),
   ]);
   return order.prompt.replace(/\{\{waves:[^{}]*\}\}/g, (mark) => marks.get(mark) ?? mark);
@@ -148,6 +151,7 @@ export function queuedProblems(p: QueuedPackage): string[] {
   for (const [field, value] of [['featureId', p.featureId], ['runId', p.runId], ['packageId', p.packageId], ['agent', p.agent]] as const) {
     if (!isQueueName(value)) problems.push(`${field} must be a name of letters, digits and ._:@- (at most 128)`);
   }
+  if (!(Number.isSafeInteger(p.attempt) && p.attempt >= 1)) problems.push('attempt must be a whole number from 1');
   if (!Array.isArray(p.labels) || !p.labels.every(isQueueName)) problems.push('labels must be names of letters, digits and ._:@-');
   if (!isRelativeFile(p.planFile)) problems.push('planFile must be a path inside the repository');
   if (typeof p.planHash !== 'string' || !/^[0-9a-f]{64}$/.test(p.planHash)) problems.push('planHash must be a SHA-256 in hex');

@@ -42,6 +42,7 @@ interface QueueRow {
   feature_id: string;
   run_id: string;
   package_id: string;
+  attempt: number;
   agent: string;
   labels: string[];
   plan_file: string;
@@ -58,7 +59,7 @@ interface QueueRow {
   report: unknown;
 }
 
-const COLUMNS = 'feature_id, run_id, package_id, agent, labels, plan_file, plan_hash, base_ref, base_sha, work_order, state, worker, fence, tries, max_tries, reason, report';
+const COLUMNS = 'feature_id, run_id, package_id, attempt, agent, labels, plan_file, plan_hash, base_ref, base_sha, work_order, state, worker, fence, tries, max_tries, reason, report';
 
 /** A row's work order, checked: one that is not an order is not trusted. */
 function orderOf(raw: unknown): WorkOrder {
@@ -74,6 +75,7 @@ function itemOf(r: QueueRow): QueueItem {
     featureId: r.feature_id,
     runId: r.run_id,
     packageId: r.package_id,
+    attempt: r.attempt,
     agent: r.agent,
     labels: r.labels ?? [],
     planFile: r.plan_file,
@@ -108,9 +110,9 @@ export class PgWorkQueue {
     await this.transaction(async (db) => {
       for (const p of packages) {
         await db.query(
-          `INSERT INTO waves_queue (repo_key, feature_id, run_id, package_id, agent, labels, plan_file, plan_hash, base_ref, base_sha, work_order, max_tries)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12) ON CONFLICT (repo_key, feature_id, run_id, package_id) DO NOTHING`,
-          [this.repoKey, p.featureId, p.runId, p.packageId, p.agent, [...p.labels], p.planFile, p.planHash, p.baseRef, p.baseSha, JSON.stringify({ prompt: p.order.prompt, upstream: p.order.upstream, timeoutMs: p.order.timeoutMs }), p.maxTries ?? DEFAULT_QUEUE_TRIES],
+          `INSERT INTO waves_queue (repo_key, feature_id, run_id, package_id, attempt, agent, labels, plan_file, plan_hash, base_ref, base_sha, work_order, max_tries)
+           VALUES ($1, $2, $3, $4, $13, $5, $6, $7, $8, $9, $10, $11::jsonb, $12) ON CONFLICT (repo_key, feature_id, run_id, package_id, attempt) DO NOTHING`,
+          [this.repoKey, p.featureId, p.runId, p.packageId, p.agent, [...p.labels], p.planFile, p.planHash, p.baseRef, p.baseSha, JSON.stringify({ prompt: p.order.prompt, upstream: p.order.upstream, timeoutMs: p.order.timeoutMs }), p.maxTries ?? DEFAULT_QUEUE_TRIES, p.attempt],
         );
       }
     });
@@ -126,8 +128,8 @@ export class PgWorkQueue {
       const { rows } = await db.query<QueueRow>(
         `UPDATE waves_queue q SET state = 'claimed', worker = $2, fence = q.fence + 1, tries = q.tries + 1,
                 lease_until = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
-         WHERE (q.repo_key, q.feature_id, q.run_id, q.package_id) = (
-           SELECT c.repo_key, c.feature_id, c.run_id, c.package_id
+         WHERE (q.repo_key, q.feature_id, q.run_id, q.package_id, q.attempt) = (
+           SELECT c.repo_key, c.feature_id, c.run_id, c.package_id, c.attempt
            FROM waves_queue c JOIN waves_workers w ON w.repo_key = c.repo_key AND w.name = $2
            WHERE c.repo_key = $1 AND NOT w.draining
              AND (c.state = 'ready' OR (c.state = 'claimed' AND c.lease_until < now()))
@@ -158,8 +160,8 @@ export class PgWorkQueue {
     return this.transaction(async (db) => {
       const r = await db.query(
         `UPDATE waves_queue SET lease_until = now() + make_interval(secs => $7::double precision / 1000), updated_at = now()
-         WHERE repo_key = $1 AND feature_id = $2 AND run_id = $3 AND package_id = $4 AND worker = $5 AND fence = $6 AND state = 'claimed'`,
-        [this.repoKey, claim.item.featureId, claim.item.runId, claim.item.packageId, worker, claim.fence, this.leaseMs],
+         WHERE repo_key = $1 AND feature_id = $2 AND run_id = $3 AND package_id = $4 AND attempt = $8 AND worker = $5 AND fence = $6 AND state = 'claimed'`,
+        [this.repoKey, claim.item.featureId, claim.item.runId, claim.item.packageId, worker, claim.fence, this.leaseMs, claim.item.attempt],
       );
       await db.query('UPDATE waves_workers SET heartbeat_at = now() WHERE repo_key = $1 AND name = $2', [this.repoKey, worker]);
       return (r.rowCount ?? 0) > 0;
@@ -175,8 +177,8 @@ export class PgWorkQueue {
     return this.transaction(async (db) => {
       const r = await db.query(
         `UPDATE waves_queue SET state = CASE WHEN tries >= max_tries THEN 'dead' ELSE 'ready' END, lease_until = NULL, reason = $7, updated_at = now()
-         WHERE repo_key = $1 AND feature_id = $2 AND run_id = $3 AND package_id = $4 AND worker = $5 AND fence = $6 AND state = 'claimed'`,
-        [this.repoKey, claim.item.featureId, claim.item.runId, claim.item.packageId, worker, claim.fence, queueReason(`${worker}: ${reason}`)],
+         WHERE repo_key = $1 AND feature_id = $2 AND run_id = $3 AND package_id = $4 AND attempt = $8 AND worker = $5 AND fence = $6 AND state = 'claimed'`,
+        [this.repoKey, claim.item.featureId, claim.item.runId, claim.item.packageId, worker, claim.fence, queueReason(`${worker}: ${reason}`), claim.item.attempt],
       );
       return (r.rowCount ?? 0) > 0;
     });
@@ -188,8 +190,8 @@ export class PgWorkQueue {
     return this.transaction(async (db) => {
       const r = await db.query(
         `UPDATE waves_queue SET state = 'done', lease_until = NULL, report = $7::jsonb, reason = NULL, updated_at = now()
-         WHERE repo_key = $1 AND feature_id = $2 AND run_id = $3 AND package_id = $4 AND worker = $5 AND fence = $6 AND state = 'claimed'`,
-        [this.repoKey, claim.item.featureId, claim.item.runId, claim.item.packageId, worker, claim.fence, JSON.stringify(parseReport(report))],
+         WHERE repo_key = $1 AND feature_id = $2 AND run_id = $3 AND package_id = $4 AND attempt = $8 AND worker = $5 AND fence = $6 AND state = 'claimed'`,
+        [this.repoKey, claim.item.featureId, claim.item.runId, claim.item.packageId, worker, claim.fence, JSON.stringify(parseReport(report)), claim.item.attempt],
       );
       return (r.rowCount ?? 0) > 0;
     });
@@ -198,8 +200,32 @@ export class PgWorkQueue {
   /** The run's items as the queue has them now (the driver reads reports and dead letters here). */
   async items(featureId: string, runId: string): Promise<QueueItem[]> {
     return this.transaction(async (db) => {
-      const { rows } = await db.query<QueueRow>(`SELECT ${COLUMNS} FROM waves_queue WHERE repo_key = $1 AND feature_id = $2 AND run_id = $3 ORDER BY enqueued_at, package_id`, [this.repoKey, featureId, runId]);
+      const { rows } = await db.query<QueueRow>(`SELECT ${COLUMNS} FROM waves_queue WHERE repo_key = $1 AND feature_id = $2 AND run_id = $3 ORDER BY enqueued_at, package_id, attempt`, [this.repoKey, featureId, runId]);
       return rows.map(itemOf);
+    });
+  }
+
+  /**
+   * The driver gives up a package's attempt (cancelled, or the run stopped with it): a dead letter
+   * with the reason, its fence raised so its worker's next heartbeat finds the claim gone and
+   * stops. False when it ended already.
+   */
+  async cancel(item: Pick<QueueItem, 'featureId' | 'runId' | 'packageId' | 'attempt'>, reason: string): Promise<boolean> {
+    return this.transaction(async (db) => {
+      const r = await db.query(
+        `UPDATE waves_queue SET state = 'dead', fence = fence + 1, lease_until = NULL, reason = $6, updated_at = now()
+         WHERE repo_key = $1 AND feature_id = $2 AND run_id = $3 AND package_id = $4 AND attempt = $5 AND state IN ('ready', 'claimed')`,
+        [this.repoKey, item.featureId, item.runId, item.packageId, item.attempt, queueReason(reason)],
+      );
+      return (r.rowCount ?? 0) > 0;
+    });
+  }
+
+  /** One package's attempt as the queue has it now, or null: not queued. */
+  async item(featureId: string, runId: string, packageId: string, attempt: number): Promise<QueueItem | null> {
+    return this.transaction(async (db) => {
+      const { rows } = await db.query<QueueRow>(`SELECT ${COLUMNS} FROM waves_queue WHERE repo_key = $1 AND feature_id = $2 AND run_id = $3 AND package_id = $4 AND attempt = $5`, [this.repoKey, featureId, runId, packageId, attempt]);
+      return rows[0] ? itemOf(rows[0]) : null;
     });
   }
 

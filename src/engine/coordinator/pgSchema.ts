@@ -57,6 +57,7 @@ export const MIGRATIONS: readonly string[] = [
      feature_id  text NOT NULL,
      run_id      text NOT NULL,
      package_id  text NOT NULL,
+     attempt     integer NOT NULL,
      agent       text NOT NULL,
      labels      text[] NOT NULL DEFAULT '{}',
      plan_file   text NOT NULL,
@@ -74,7 +75,7 @@ export const MIGRATIONS: readonly string[] = [
      report      jsonb,
      enqueued_at timestamptz NOT NULL DEFAULT now(),
      updated_at  timestamptz NOT NULL DEFAULT now(),
-     PRIMARY KEY (repo_key, feature_id, run_id, package_id)
+     PRIMARY KEY (repo_key, feature_id, run_id, package_id, attempt)
    );
    CREATE INDEX waves_queue_claimable ON waves_queue (repo_key, enqueued_at) WHERE state IN ('ready', 'claimed');
    CREATE TABLE waves_workers (

@@ -100,7 +100,7 @@ export class RunEngine {
       ...(options.layered && walls ? { layered: true } : {}),
     };
     const executor: Executor =
-      options.executor?.(where) ??
+      options.executor?.(local) ??
       (options.hosts?.length
         ? new HostsExecutor({ ...local, hosts: options.hosts, runnerScript: options.runnerScript ?? defaultRunnerScript(), ...(options.hostLostMs !== undefined ? { hostLostMs: options.hostLostMs } : {}) })
         : new LocalExecutor(local));

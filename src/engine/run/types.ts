@@ -9,7 +9,7 @@ import type { Host } from '../../core/hosts/hostList';
 import type { PackageStatus, RunState } from '../../core/run/runState';
 import type { RunForecast } from '../../core/run/forecast';
 import type { TalkEvent } from '../../core/run/talkEvents';
-import type { Confinement, Executor, Launcher } from '../attempt';
+import type { Confinement, Executor, Launcher, LocalExecutorOptions } from '../attempt';
 import type { VerificationPolicy } from '../consent';
 
 /** The verification policy is consent's (consent/approvals.ts); the engine's options name it. */
@@ -43,10 +43,11 @@ export interface EngineOptions {
   /** How the default `LocalExecutor` starts a runner; default `childProcessLauncher` (a detached `node dist/runner.js …`). The editor passes its terminal launcher. */
   launcher?: Launcher;
   /**
-   * Where and how attempts run (ADR 0006), made once the repository and the feature are known;
+   * Where and how attempts run (ADR 0006), made once the repository and the feature are known
+   * (with what a `LocalExecutor` would be given: the walls, the runner, the worktrees' folder…);
    * default: a `LocalExecutor` with `launcher`, `runnerScript`, `worktreesFolder` and `setupHook`.
    */
-  executor?: (where: { repoRoot: string; featureId: string }) => Executor;
+  executor?: (where: LocalExecutorOptions) => Executor;
   /** argv run in each newly created isolated worktree (no shell); a failure fails the package. */
   setupHook?: string[];
   /**

@@ -10,3 +10,4 @@
 export { claimProblem, DEFAULT_MIN_FREE_BYTES, type WorkerPlace } from './claimChecks';
 export { PullWorker, type PullWorkerOptions, type TurnOutcome } from './pullWorker';
 export { workBranch, workOnPackage, type WorkOptions } from './workOnPackage';
+export { QueueExecutor, type QueueExecutorOptions } from './queueExecutor';

@@ -25,9 +25,9 @@ export interface WorkOptions {
   env?: Record<string, string>;
 }
 
-/** The branch a claim's work is pushed to: its own, so no two claims ever push to one. */
+/** The branch a claim's work is pushed to: its own (the run, the package's attempt, the claim's fence), so no two claims ever push to one. */
 export function workBranch(claim: Pick<Claim, 'item' | 'fence'>): string {
-  return `waves-workers/${claim.item.featureId}/${claim.item.packageId}/${claim.fence}`;
+  return `waves-workers/${claim.item.featureId}/${claim.item.runId}/${claim.item.packageId}/${claim.item.attempt}.${claim.fence}`;
 }
 
 /** Does the package's work; `signal` stops the agent (its lease lost). Throws when it cannot be done here. */
@@ -49,7 +49,8 @@ export async function workOnPackage(claim: Claim, options: WorkOptions, signal: 
   // The base, exactly: a ref of its own at the queued commit (the branch may have moved on since).
   const base = `refs/waves-worker/${item.featureId}/${item.packageId}`;
   await git(place.clone, ['update-ref', '--end-of-options', base, item.baseSha]);
-  const attempt = executor.attempt(item.runId, item.packageId, claim.fence);
+  // Its own folder per claim: the run's attempt and the claim's fence.
+  const attempt = executor.attempt(`${item.runId}.${item.attempt}`, item.packageId, claim.fence);
   const tree = await executor.prepareTree({ packageId: item.packageId, isolated: true, base, reason: `Wave Orchestrator worker: ${item.featureId}/${item.packageId}, claim ${claim.fence}`, attempt, signal, ...(item.order.timeoutMs ? { timeoutMs: item.order.timeoutMs } : {}) });
   // Its dependencies' records beside its attempt; the prompt names them there.
   const upstream: Record<string, string> = {};
@@ -60,7 +61,7 @@ export async function workOnPackage(claim: Claim, options: WorkOptions, signal: 
     await fs.promises.writeFile(file, text, { flag: 'wx' });
     upstream[id] = file;
   }
-  const prompt = promptFor(item.order, { worktree: tree.worktree, resultFile: attempt.files.result, attemptDir: attempt.dir, upstream });
+  const prompt = promptFor(item.order, { worktree: tree.worktree, resultFile: attempt.files.result, attemptDir: attempt.dir, repoRoot: place.clone, upstream });
   const token = randomBytes(16).toString('hex');
   const spec = runnerSpec({
     agent,

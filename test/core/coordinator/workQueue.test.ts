@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isQueueName, mergeableReport, MAX_QUEUE_REASON_CHARS, orderProblems, parseReport, placementProblem, PROMPT_PLACES, promptFor, queuedProblems, queueReason, upstreamPlace, type QueuedPackage } from '../../../src/core/coordinator/workQueue';
 
-const ok: QueuedPackage = { featureId: 'f', runId: '20261130-1', packageId: 'api', agent: 'claude-code', labels: ['gpu'], planFile: 'plans/work-packages.yaml', planHash: 'a'.repeat(64), baseRef: 'waves/f/integration', baseSha: 'b'.repeat(40), order: { prompt: 'Do it.', upstream: {}, timeoutMs: null } };
+const ok: QueuedPackage = { featureId: 'f', runId: '20261130-1', packageId: 'api', attempt: 1, agent: 'claude-code', labels: ['gpu'], planFile: 'plans/work-packages.yaml', planHash: 'a'.repeat(64), baseRef: 'waves/f/integration', baseSha: 'b'.repeat(40), order: { prompt: 'Do it.', upstream: {}, timeoutMs: null } };
 const report = { branch: 'waves/f/api', headSha: 'c'.repeat(40), exitCode: 0, detail: 'done', result: null };
 
 describe('the work queue: placement', () => {

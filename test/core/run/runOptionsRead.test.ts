@@ -24,7 +24,7 @@ const TABLE_FLAGS = RUN_OPTIONS.flatMap(flagsOf);
  * `waves run`'s flags that are no option of the run but say what this invocation does (`scope-requests`:
  * how the person at this terminal answers agents' scope requests; the editor asks in a notification).
  */
-const INVOCATION_FLAGS = ['only', 'resume', 'dry-run', 'json', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'tick-source', 'scope-requests'];
+const INVOCATION_FLAGS = ['only', 'resume', 'dry-run', 'json', 'timeout-grace', 'answer', 'coordinator', 'coordinator-repository', 'hosts', 'on-host-lost', 'allow-planned-overlap', 'tick-source', 'scope-requests', 'workers'];
 
 function sources(dir: string): string[] {
   return fs.readdirSync(path.join(SRC, dir), { withFileTypes: true }).flatMap((e) => {
@@ -117,7 +117,7 @@ describe('where the run options are read: every one is the table\'s', () => {
 
   it("each command's help says the table's flags it takes from their rows: the row's usage, and what the option does", () => {
     const helps = Object.entries(help).filter((e): e is [string, string] => e[0].endsWith('_HELP') && typeof e[1] === 'string');
-    assert.deepEqual(helps.map(([name]) => name).sort(), ['CONVERT_HELP', 'HOSTS_HELP', 'PICK_HELP', 'PLAN_HELP', 'REVIEW_HELP', 'RUN_HELP', 'VALIDATE_HELP']);
+    assert.deepEqual(helps.map(([name]) => name).sort(), ['CONVERT_HELP', 'HOSTS_HELP', 'PICK_HELP', 'PLAN_HELP', 'REVIEW_HELP', 'RUN_HELP', 'VALIDATE_HELP', 'WORKERS_HELP', 'WORKER_HELP']);
     const said = (text: string) => text.replace(/\s+/g, ' ');
     const taken: Record<string, string[]> = {};
     for (const [name, text] of helps) {
@@ -131,6 +131,7 @@ describe('where the run options are read: every one is the table\'s', () => {
       }
     }
     assert.deepEqual(taken.HOSTS_HELP, ['agent']);
+    assert.deepEqual(taken.WORKER_HELP, ['agent', ...RUN_OPTIONS.filter((o) => o.part === 'worktrees' && o.walls && o.flag !== undefined).map((o) => o.id)]);
     assert.deepEqual(taken.VALIDATE_HELP, ['maxParallel']);
     assert.deepEqual(taken.PLAN_HELP, RUN_OPTIONS.filter((o) => o.plan && o.flag !== undefined).map((o) => o.id));
     assert.deepEqual(taken.RUN_HELP, RUN_OPTIONS.filter((o) => o.flag !== undefined).map((o) => o.id));

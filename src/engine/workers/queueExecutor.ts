@@ -1,0 +1,184 @@
+/**
+ * The driver's side of pull workers (ADR 0037): an executor whose attempts run on whichever worker
+ * claims them. Its trees, audits, verification and merges are this machine's, as a
+ * `LocalExecutor`'s; only the agent runs elsewhere. Starting an attempt pushes its base to the
+ * shared remote and queues a work order — its prompt with marks where the worker's paths go, its
+ * dependencies' records; its end is read from the queue: the pushed commit fetched into the
+ * attempt's own tree here, the agent's record and an exit record written beside the attempt, and
+ * from there the engine judges it as any attempt's. A row's report is only ever the current
+ * claim's (its fence), so a worker that lost its claim has nothing fetched.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROMPT_PLACES, upstreamPlace, type QueueItem, type QueuedPackage } from '../../core/coordinator/workQueue';
+import { LocalExecutor, type AttemptPlace, type ExitRecord, type LaunchResult, type Liveness, type LocalExecutorOptions, type NeedsInputReadout, type PreparedTree, type RunnerSpec, type StartRequest, type TreeRequest } from '../attempt';
+import type { PgWorkQueue } from '../coordinator';
+import { git, revParse } from '../git';
+import { writeAtomic } from '../../store/atomicWrite';
+
+export interface QueueExecutorOptions extends LocalExecutorOptions {
+  queue: PgWorkQueue;
+  /** The remote the workers fetch from and push to (a name of the driver's clone, or a URL). */
+  remote: string;
+  /** The plan file, repository-relative (`/`-separated), and its hash now: a worker checks both at the base. */
+  plan: () => { file: string; hash: string };
+  /** Labels a package's worker must have; none by default. */
+  labelsOf?: (packageId: string) => readonly string[];
+  /** How often the queue is read for an attempt's end, at most (ms); default 1 s. */
+  pollMs?: number;
+}
+
+interface Queued {
+  place: AttemptPlace;
+  spec: RunnerSpec;
+  prompt: string;
+  runId: string;
+}
+
+export class QueueExecutor extends LocalExecutor {
+  private readonly queued = new Map<string, Queued>();
+  private readonly runOf = new Map<string, string>();
+  private readonly baseOf = new Map<string, { ref: string; sha: string | null }>();
+  private readonly looked = new Map<string, { at: number; item: QueueItem | null }>();
+
+  constructor(private readonly q: QueueExecutorOptions) {
+    super({ ...q, pool: false });
+  }
+
+  override attempt(runId: string, packageId: string, attempt: number): AttemptPlace {
+    const place = super.attempt(runId, packageId, attempt);
+    this.runOf.set(place.dir, runId);
+    return place;
+  }
+
+  /** The tree here, as a local attempt's; its base pushed to the shared remote for the worker. */
+  override async prepareTree(request: TreeRequest): Promise<PreparedTree> {
+    const tree = await super.prepareTree(request);
+    const ref = request.base.replace(/^refs\/heads\//, '');
+    await git(this.q.repoRoot, ['push', '--quiet', '--force', '--end-of-options', this.q.remote, `${tree.baseSha ?? request.base}:refs/heads/${ref}`]);
+    this.baseOf.set(request.attempt.dir, { ref, sha: tree.baseSha });
+    return tree;
+  }
+
+  override talkServer(): string | null {
+    return null; // no talk-back through the queue yet: the worker's agent works without the run's tools
+  }
+
+  override async writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void> {
+    await super.writeAttempt(attempt, prompt, spec);
+    this.queued.set(attempt.dir, { place: attempt, spec, prompt, runId: this.runOf.get(attempt.dir) ?? 'run' });
+  }
+
+  /** Queues the attempt's work order; its "runner" is the queue's row (`meta.json` written here, so a restart finds it). */
+  override async start(request: StartRequest): Promise<LaunchResult> {
+    const q = this.queued.get(request.attempt.dir);
+    if (!q) throw new Error(`${request.attempt.packageId}: its attempt was not written before its start`);
+    // Its tree is ready by now (the engine starts an attempt only then): its base was pushed.
+    const base = this.baseOf.get(request.attempt.dir);
+    if (!base?.sha) throw new Error(`${request.attempt.packageId}: its base is not known`);
+    const { place, spec } = q;
+    const upstream: Record<string, string> = {};
+    // The paths only this machine has, longest first: the record, the attempt folder, the tree; the dependencies' records carried as texts.
+    let prompt = q.prompt;
+    const runs = path.join(this.q.repoRoot, '.waves', 'runs');
+    for (const m of new Set(prompt.match(new RegExp(`${escapeRe(runs)}/[^\\s\`'"]+?/([A-Za-z0-9][A-Za-z0-9._:@-]*)/\\d+/result\\.json`, 'g')) ?? [])) {
+      if (m === place.files.result) continue;
+      const id = path.basename(path.dirname(path.dirname(m)));
+      const text = await fs.promises.readFile(m, 'utf8').catch(() => null);
+      if (text === null) continue;
+      upstream[id] = text;
+      prompt = prompt.split(m).join(upstreamPlace(id));
+    }
+    prompt = prompt.split(place.files.result).join(PROMPT_PLACES.resultFile).split(place.dir).join(PROMPT_PLACES.attemptDir).split(spec.cwd).join(PROMPT_PLACES.worktree);
+    // The repository's root where it stands as one (not the start of a longer name).
+    prompt = prompt.replace(new RegExp(`${escapeRe(this.q.repoRoot)}(?![A-Za-z0-9._-])`, 'g'), () => PROMPT_PLACES.repoRoot);
+    const plan = this.q.plan();
+    const item: QueuedPackage = {
+      featureId: this.featureIdOf(),
+      runId: q.runId,
+      packageId: place.packageId,
+      attempt: place.attempt,
+      agent: spec.agentId ?? 'custom',
+      labels: this.q.labelsOf?.(place.packageId) ?? [],
+      planFile: plan.file,
+      planHash: plan.hash,
+      baseRef: base.ref,
+      baseSha: base.sha,
+      maxTries: 3,
+      order: { prompt, upstream, timeoutMs: spec.timeoutMs },
+    };
+    await this.q.queue.enqueue([item]);
+    await writeAtomic(place.files.meta, JSON.stringify({ startToken: request.startToken, runnerPid: null, queued: true }) + '\n');
+    return { pid: null };
+  }
+
+  override watch(): null {
+    return null; // the engine's poll reads the queue (`readExit`)
+  }
+
+  override async readNeedsInput(): Promise<NeedsInputReadout> {
+    return { present: false, reason: null };
+  }
+
+  /** Alive while the queue holds it (waiting for a worker, or claimed); its end is `readExit`'s. */
+  override async liveness(attempt: AttemptPlace): Promise<Liveness> {
+    const item = await this.itemOf(attempt, 0);
+    return { pid: null, alive: item !== null && (item.state === 'ready' || item.state === 'claimed') };
+  }
+
+  override async cancel(attempt: AttemptPlace, at?: Date): Promise<void> {
+    await super.cancel(attempt, at);
+    const key = this.keyOf(attempt);
+    if (key) await this.q.queue.cancel(key, 'cancelled by the run').catch(() => undefined); // the coordinator away: its lease lapses, and the engine's record says cancelled
+  }
+
+  /**
+   * Its end: the exit record written here once the queue says so — done (the worker's commit
+   * fetched into this attempt's tree, the agent's record beside it) or given up (dead).
+   */
+  override async readExit(attempt: AttemptPlace): Promise<ExitRecord | null> {
+    const written = await super.readExit(attempt);
+    if (written) return written;
+    const item = await this.itemOf(attempt, this.q.pollMs ?? 1_000);
+    if (!item || item.state === 'ready' || item.state === 'claimed') return null;
+    const started = await this.readStarted(attempt);
+    const q = this.queued.get(attempt.dir);
+    const base = { version: 1 as const, startToken: started?.startToken ?? '', signal: null, endedAt: new Date().toISOString(), durationMs: 0, timedOut: false, cancelled: false };
+    const verdict = { reported: false, ok: false, detail: '', usageLimit: false };
+    if (item.state === 'dead' || !item.report) {
+      await writeAtomic(attempt.files.exit, JSON.stringify({ ...base, code: null, reason: `no worker did it: ${item.reason ?? 'given up'}`, verdict }) + '\n');
+      return super.readExit(attempt);
+    }
+    const { report } = item;
+    const tree = q?.spec.cwd;
+    if (!tree) return null;
+    // The worker's commit into this attempt's tree here (it starts from the same base: a fast-forward).
+    await git(this.q.repoRoot, ['fetch', '--quiet', '--no-tags', '--end-of-options', this.q.remote, `refs/heads/${report.branch}`]);
+    if ((await revParse(this.q.repoRoot, report.headSha)) === null) throw new Error(`${attempt.packageId}: the worker's commit ${report.headSha.slice(0, 12)} is not on ${this.q.remote} ${report.branch}`);
+    await git(tree, ['merge', '--ff-only', '--quiet', '--end-of-options', report.headSha]);
+    if (report.result !== null) await writeAtomic(attempt.files.result, report.result);
+    await writeAtomic(attempt.files.exit, JSON.stringify({ ...base, code: report.exitCode, reason: report.exitCode === 0 ? '' : report.detail, verdict }) + '\n');
+    return super.readExit(attempt);
+  }
+
+  /** The attempt's row, read at most every `everyMs`. */
+  private async itemOf(attempt: AttemptPlace, everyMs: number): Promise<QueueItem | null> {
+    const last = this.looked.get(attempt.dir);
+    if (last && Date.now() - last.at < everyMs) return last.item;
+    const key = this.keyOf(attempt);
+    const item = key ? await this.q.queue.item(key.featureId, key.runId, key.packageId, key.attempt) : null;
+    this.looked.set(attempt.dir, { at: Date.now(), item });
+    return item;
+  }
+
+  private keyOf(attempt: AttemptPlace): { featureId: string; runId: string; packageId: string; attempt: number } | null {
+    const runId = this.runOf.get(attempt.dir);
+    return runId ? { featureId: this.featureIdOf(), runId, packageId: attempt.packageId, attempt: attempt.attempt } : null;
+  }
+
+  private featureIdOf(): string {
+    return this.q.featureId;
+  }
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -1,0 +1,126 @@
+/**
+ * A run whose agents work on pull workers (ADR 0037), end to end: the engine with the queue
+ * executor on the driver's clone, a worker (its own clone of a shared bare remote) taking turns
+ * meanwhile, a real PostgreSQL, real git, the agents in their walls on the worker. Each package is
+ * queued with its work order; the worker does it and pushes it; the driver fetches the pushed
+ * commit into the package's tree here, audits, verifies and merges it as any attempt's, and the
+ * dependent's order carries its dependency's record.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
+import { repositoryKeyOf } from '../../src/engine/coordinator';
+import { wallsOption } from '../../src/engine/attempt';
+import { PullWorker, QueueExecutor, workOnPackage } from '../../src/engine/workers';
+import { startCluster, type Cluster } from './postgres';
+import { sharedRemote } from './sharedRemote';
+import { engineFor, isolateGit, planYaml, readAt, scriptedAgent } from '../engine/engineFixtures';
+import { buildRunner, git, tempDir, waitFor } from '../engine/helpers';
+import { REPO_ROOT } from '../engine/helpers';
+
+let cluster: Cluster;
+let runnerScript = '';
+before(async () => {
+  isolateGit();
+  runnerScript = await buildRunner();
+  cluster = await startCluster(REPO_ROOT);
+});
+after(() => cluster?.remove());
+
+describe('a run on pull workers', () => {
+  test('a package cancelled while a worker does it: the queue gives it up, the worker stops it and reports nothing, nothing of it merges', async () => {
+    const gate = path.join(tempDir('waves-gate-'), 'never');
+    const plan = planYaml('queued-cancel', [{ id: 'slow', write: ['slow/**'], agent: [`wait-for ${gate}`, 'write slow/x.txt late', 'commit'] }]);
+    const { driver, remote, clone } = sharedRemote(plan);
+    const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(driver));
+    const queue = c.queue(1_500);
+    const walls = wallsOption(undefined);
+    assert.ok('walls' in walls);
+    const place = { clone, remote, env: process.env, agents: { custom: scriptedAgent() } };
+    const worker = new PullWorker({ queue, info: { name: 'w2', agents: ['custom'], labels: [], slots: 1 }, place, work: (claim, signal) => workOnPackage(claim, { place, runnerScript }, signal) });
+    const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
+      verification: 'approved',
+      executor: (where) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash: createHash('sha256').update(plan, 'utf8').digest('hex') }), pollMs: 100 }),
+    });
+    try {
+      const done = engine.run();
+      let turn = worker.turn();
+      let t = await Promise.race([turn, new Promise((r) => setTimeout(() => r(null), 300))]);
+      while (t !== null && (t as { kind: string }).kind === 'idle') {
+        turn = worker.turn();
+        t = await Promise.race([turn, new Promise((r) => setTimeout(() => r(null), 300))]);
+      }
+      // The worker holds it (its agent waits on a gate that never opens): the person cancels the package.
+      await waitFor(async () => (await queue.items('queued-cancel', engine.store?.state?.runId ?? ''))[0]?.state === 'claimed', 'the worker to claim it', 30_000);
+      await engine.cancel('slow');
+      const outcome = await done;
+      assert.equal(outcome.state.packages.slow!.status, 'cancelled', JSON.stringify(outcome.state.packages.slow));
+      assert.deepEqual(await turn, { kind: 'lost', packageId: 'slow', fence: 1 }, 'the worker stopped its agent and reported nothing');
+      const [item] = await queue.items('queued-cancel', outcome.state.runId);
+      assert.deepEqual([item!.state, item!.reason], ['dead', 'cancelled by the run']);
+      assert.equal(git(driver, 'ls-remote', remote, 'waves-workers/*'), '', 'nothing pushed');
+    } finally {
+      engine.dispose();
+      await c.close();
+    }
+  });
+
+  test('each package is done by a worker and merged by the driver as any attempt: audited, verified here, in dependency order, the record carried', async () => {
+    const plan = planYaml('queued', [
+      { id: 'a', write: ['a/**'], agent: ['write a/x.txt from a worker', 'commit'], commands: ['test -s a/x.txt'] },
+      { id: 'b', deps: ['a'], write: ['b/**'], agent: ['write b/y.txt from a worker too', 'commit'] },
+    ]);
+    const { driver, remote, clone } = sharedRemote(plan);
+    const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(driver));
+    const queue = c.queue();
+    const walls = wallsOption(undefined);
+    assert.ok('walls' in walls, 'bubblewrap here');
+    const hash = createHash('sha256').update(plan, 'utf8').digest('hex');
+    const place = { clone, remote, env: process.env, agents: { custom: scriptedAgent() } };
+    const worker = new PullWorker({ queue, info: { name: 'w1', agents: ['custom'], labels: [], slots: 1 }, place, work: (claim, signal) => workOnPackage(claim, { place, runnerScript }, signal) });
+    let running = true;
+    const turns: string[] = [];
+    const working = (async () => {
+      while (running) {
+        const t = await worker.turn();
+        if (t.kind === 'idle') await new Promise((r) => setTimeout(r, 100));
+        else turns.push(`${t.kind} ${t.packageId}`);
+      }
+    })();
+    try {
+      const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
+        verification: 'approved',
+        maxParallel: 2,
+        executor: (where) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash }), pollMs: 100 }),
+      });
+      let outcome;
+      try {
+        outcome = await engine.run();
+      } finally {
+        engine.dispose();
+      }
+      assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.state.packages, null, 1));
+      assert.deepEqual(turns, ['reported a', 'reported b']);
+      const integration = outcome.state.integration!.branch;
+      assert.equal(readAt(driver, integration, 'a/x.txt'), 'from a worker');
+      assert.equal(readAt(driver, integration, 'b/y.txt'), 'from a worker too');
+      // Verified here, on the driver, in its walls: a's approved command.
+      assert.deepEqual(outcome.state.packages.a!.verification.map((v) => v.ok), [true]);
+      // b's work order carried a's record, and its prompt on the worker names it beside b's attempt there.
+      const items = await queue.items('queued', outcome.state.runId);
+      assert.deepEqual(items.map((i) => [i.packageId, i.state, i.worker]), [['a', 'done', 'w1'], ['b', 'done', 'w1']]);
+      assert.deepEqual(Object.keys(items[1]!.order.upstream), ['a']);
+      assert.match(items[1]!.order.prompt, /\{\{waves:upstream:a\}\}/);
+      assert.doesNotMatch(items[1]!.order.prompt, new RegExp(driver.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), "no path of the driver's is left in the order");
+      const given = fs.readFileSync(path.join(clone, '.waves', 'runs', 'queued', `${outcome.state.runId}.1`, 'b', '1', 'prompt.md'), 'utf8');
+      assert.ok(given.includes(path.join(clone, '.waves', 'runs', 'queued', `${outcome.state.runId}.1`, 'b', '1', 'upstream', 'a.json')), given);
+    } finally {
+      running = false;
+      await working;
+      await c.close();
+    }
+  });
+});
