@@ -60,7 +60,6 @@ export function withSession(profile: { id: string; interactive: boolean }, argv:
   const id = session.id;
   switch (presetFamily(profile.id)) {
     case 'claude-code':
-      return [...argv, session.resume ? '--resume' : '--session-id', id];
     case 'gemini':
       return [...argv, session.resume ? '--resume' : '--session-id', id];
     case 'copilot':

@@ -4,12 +4,12 @@
  * base is the plan the driver queued. Any of them failing gives the package back with the reason
  * (`PgWorkQueue.release`), never a silent loss: another worker, or the person, takes it from there.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { presetProfile, type AgentProfile } from '../../core/agents/agentProfiles';
 import type { QueueItem } from '../../core/coordinator/workQueue';
 import { resolveProgram } from '../attempt';
 import { git, GitError, isAncestor, revParse } from '../git';
+import { planHash } from '../plan';
 
 /** Free space a worker wants before it takes a package (a tree, its dependencies, the agent's files): 1 GiB. */
 export const DEFAULT_MIN_FREE_BYTES = 1024 ** 3;
@@ -54,7 +54,7 @@ export async function claimProblem(item: QueueItem, place: WorkerPlace): Promise
   // The plan at the base: the one the driver queued, byte for byte.
   const shown = await git(place.clone, ['show', '--end-of-options', `${item.baseSha}:${item.planFile}`], [0, 128]);
   if (shown.code !== 0) return `the plan ${item.planFile} is not in the base ${item.baseSha.slice(0, 12)}`;
-  const hash = createHash('sha256').update(shown.stdout, 'utf8').digest('hex');
+  const hash = planHash(shown.stdout);
   if (hash !== item.planHash) return `a different plan: ${item.planFile} at the base has hash ${hash.slice(0, 12)}, the run's is ${item.planHash.slice(0, 12)} (the plan was edited)`;
   return null;
 }

@@ -94,7 +94,7 @@ export class QueueExecutor extends LocalExecutor {
     prompt = prompt.replace(new RegExp(`${escapeRe(this.q.repoRoot)}(?![A-Za-z0-9._-])`, 'g'), () => PROMPT_PLACES.repoRoot);
     const plan = this.q.plan();
     const item: QueuedPackage = {
-      featureId: this.featureIdOf(),
+      featureId: this.q.featureId,
       runId: q.runId,
       packageId: place.packageId,
       attempt: place.attempt,
@@ -173,11 +173,7 @@ export class QueueExecutor extends LocalExecutor {
 
   private keyOf(attempt: AttemptPlace): { featureId: string; runId: string; packageId: string; attempt: number } | null {
     const runId = this.runOf.get(attempt.dir);
-    return runId ? { featureId: this.featureIdOf(), runId, packageId: attempt.packageId, attempt: attempt.attempt } : null;
-  }
-
-  private featureIdOf(): string {
-    return this.q.featureId;
+    return runId ? { featureId: this.q.featureId, runId, packageId: attempt.packageId, attempt: attempt.attempt } : null;
   }
 }
 
