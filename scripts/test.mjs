@@ -12,7 +12,8 @@
 //            scripts/agent-clis.sh) against a scripted model server on 127.0.0.1
 //   containers  the same over test/containers/**/*.test.ts: `waves run` inside Podman containers built
 //            from Debian packages (scripts/container-tools.sh: podman, runc and debootstrap installed
-//            when missing, the image built once and cached)
+//            when missing, the image built once and cached), and `waves worker` in the worker's image
+//            (scripts/worker-image.sh: built before the tests, cached by a tag naming its contents)
 //   webview  the same over test/webview/**/*.test.ts(x), when there are any
 //   vscode   scripts/test-vscode.mjs: the extension in a real VS Code (code-server + Chromium)
 //   (unit, coordinator, hosts, agents and vscode first make sure bubblewrap is here: scripts/sandbox-tools.sh;
@@ -216,14 +217,21 @@ async function hostsSuite() {
  * The walls inside containers: scripts/container-tools.sh installs Debian's podman, runc and
  * debootstrap when missing, builds the suite's image from Debian packages once (cached in the
  * tools folder) and finds the options any container needs to start on this machine; its
- * KEY=VALUE lines reach the suite. A set-up that fails (no container starts here: it says the
- * command and its error) is a failed suite.
+ * KEY=VALUE lines reach the suite; then the bundle is built and the pull worker's image of it
+ * (scripts/worker-image.sh), whose tag reaches the suite too (WAVES_WORKER_IMAGE). A set-up that
+ * fails (no container starts here: it says the command and its error) is a failed suite.
  */
 async function containersSuite() {
   const res = spawnSync('bash', [path.join(REPO, 'scripts', 'container-tools.sh'), '--env'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60_000 });
   if (res.status !== 0) return { passed: 0, failed: 1, note: `no container can run here: scripts/container-tools.sh exit ${res.status ?? res.signal ?? res.error?.message}` };
+  // The pull worker's image (deploy/worker/Containerfile) of this bundle: built before the tests, once per change of
+  // what it copies (scripts/worker-image.sh: the first time about 1.5 min, Node and the agent CLIs then cached as layers).
+  const bundle = spawnSync(process.execPath, [path.join(REPO, 'esbuild.mjs')], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] });
+  if (bundle.status !== 0) return { passed: 0, failed: 1, note: `the bundle did not build: esbuild.mjs exit ${bundle.status ?? bundle.signal}` };
+  const image = spawnSync('bash', [path.join(REPO, 'scripts', 'worker-image.sh'), '--env'], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60_000 });
+  if (image.status !== 0) return { passed: 0, failed: 1, note: `the worker image did not build: scripts/worker-image.sh exit ${image.status ?? image.signal ?? image.error?.message}` };
   const env = { ...process.env };
-  for (const line of res.stdout.split('\n')) {
+  for (const line of `${res.stdout}\n${image.stdout}`.split('\n')) {
     const m = /^(WAVES_[A-Z0-9_]+)=(.*)$/.exec(line);
     if (m) env[m[1]] = m[2];
   }

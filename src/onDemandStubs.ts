@@ -48,6 +48,8 @@ export const ON_DEMAND_COMMANDS = [
   // Other drivers through the shared coordinator (src/run/coordinator/sharedRuns.ts)
   'waves.askDriverToCancel',
   'waves.releasePlannedClaims',
+  'waves.drainWorker',
+  'waves.undrainWorker',
   // Planning (src/run/planning/planningController.ts)
   'waves.planFeature',
   'waves.approvePlan',

@@ -223,7 +223,7 @@ ${agentOptionsHelp(HOSTS_AGENT)}
 const WORKER_WALLS = WORKTREE_AND_WALLS.filter((o) => o.walls);
 
 export const WORKER_HELP = `waves worker --coordinator postgres://… [--coordinator-repository KEY] [--remote NAME|URL]
-        [--name NAME] [--agents id,id] [--labels a,b] [--lease S] [--idle S] [--once]
+        [--name NAME] [--agents id,id] [--labels a,b] [--slots N] [--lease S] [--idle S] [--once]
 ${optionsSynopsis('        ', [...HOSTS_AGENT, ...WORKER_WALLS])}
     A pull worker in this clone: claims packages from the work queue on the shared
     coordinator (those whose agent it runs and whose labels it has), checks each — its
@@ -232,10 +232,12 @@ ${optionsSynopsis('        ', [...HOSTS_AGENT, ...WORKER_WALLS])}
     walls, pushes each claim's work to its own branch of the remote and reports it. It never
     merges. --agents: the presets it offers (default: each whose CLI is on the PATH);
     --agent or --agent-argv: that agent alone (a custom one is offered as "custom").
-    --lease: seconds a claim lasts without
-    a heartbeat (default 120); --idle: seconds between looks at an empty queue (default 5);
-    --once: one turn. Ctrl-C finishes the package under way, then stops. Early: a run
-    queues its packages with waves run --coordinator … --workers REMOTE.
+    --labels: what this machine has (gpu, macos…): a package whose plan requires labels
+    (inputs.waves.requires) is claimed only by a worker with all of them. --slots: packages
+    at once (default 1). --lease: seconds a claim lasts without a heartbeat (default 120);
+    --idle: seconds between looks at an empty queue (default 5); --once: one turn (per slot).
+    Ctrl-C finishes the packages under way, then stops. Early: a run queues its packages
+    with waves run --coordinator … --workers REMOTE.
 ${agentOptionsHelp(HOSTS_AGENT)}
     The walls of its agents, as for waves run:
 ${WORKER_WALLS.map(optionLine).join('\n')}`;

@@ -6,12 +6,11 @@
  * the start (a proposal not approved, commands not approved, another driver, …) —, 75
  * paused at a usage limit.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { sanitize } from '../core/present/terminalText';
 import { type ProgressPackage } from '../core/present/progressModel';
 import { visibleText } from '../core/present/visibleText';
-import { CoordinatorError, CoordinatorUnavailableError, openCoordinator, planHash, QueueExecutor, repositoryRoot, RunEngine, isRemote, type DryRun, type ScopeRequestAsked, type SubPlanAsked } from '../engine';
+import { CoordinatorError, CoordinatorUnavailableError, loadPlan, openCoordinator, QueueExecutor, repositoryRoot, RunEngine, isRemote, workersStart, type DryRun, type ScopeRequestAsked, type SubPlanAsked } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { askYesNo, type Io } from './io';
 
@@ -173,8 +172,25 @@ async function queueFor(io: Io, file: string, coordinator: NonNullable<ReturnTyp
     io.err(`waves: ${err.message}\n`);
     return 2;
   }
-  const plan = { file: path.relative(repo, fs.realpathSync(path.resolve(file))).split(path.sep).join('/'), hash: planHash(fs.readFileSync(file, 'utf8')) };
-  return { executor: (local) => new QueueExecutor({ ...local, queue: opened.queue(), remote, plan: () => plan }), close: () => opened.close() };
+  try {
+    const source = await loadPlan(file);
+    const queue = opened.queue();
+    // Said once here rather than by every worker later: the plan they will read, and who is there to take what.
+    const start = await workersStart(source, await queue.workers());
+    if (start.problem) {
+      io.err(`waves: ${start.problem}\n`);
+      await opened.close();
+      return 2;
+    }
+    for (const note of start.notes) io.err(`waves: ${sanitize(note)}\n`);
+    const plan = { file: path.relative(repo, source.file).split(path.sep).join('/'), hash: source.hash };
+    return { executor: (local, run) => new QueueExecutor({ ...local, queue, remote, plan: () => plan, labelsOf: (id) => run.requiresOf(id) }), close: () => opened.close() };
+  } catch (err) {
+    await opened.close();
+    if (!(err instanceof CoordinatorError || err instanceof CoordinatorUnavailableError)) throw err;
+    io.err(`waves: ${err.message}\n`);
+    return 2;
+  }
 }
 
 interface RunParts {

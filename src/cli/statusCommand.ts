@@ -20,6 +20,7 @@ import type { RunState } from '../core/run/runState';
 import { formatSpend } from '../core/run/spend';
 import { isLiveLock } from '../core/run/lockTable';
 import { isLiveRun, ownerText } from '../core/coordinator/sharedCoordinator';
+import { heartbeatText, isSilent } from '../core/present/workerText';
 import { CoordinatorReader, redactSecrets, type CoordinatorOptions, driverOf, foreignReason, liveLocks, readReport, readRun } from '../engine';
 import { parseArgs } from './args';
 import { type Io } from './io';
@@ -204,7 +205,7 @@ async function sharedStatus(repo: string, featureId: string, options: Coordinato
   // Pull workers (ADR 0037): each with its machine, agents, labels, last heartbeat, and whether it is draining.
   if (read.workers.length) {
     lines.push(`workers (coordinator ${where}):`);
-    for (const w of read.workers) lines.push(`  ${sanitize(w.name)} on ${sanitize(w.machine)}: ${w.agents.join(', ')}${w.labels.length ? ` [${w.labels.join(', ')}]` : ''}, heartbeat ${Math.round(w.silentMs / 1000)} s ago${w.draining ? ', draining' : ''}`);
+    for (const w of read.workers) lines.push(`  ${sanitize(w.name)} on ${sanitize(w.machine)}: ${w.agents.join(', ')}${w.labels.length ? ` [${w.labels.join(', ')}]` : ''}, ${isSilent(w, w.leaseMs) ? heartbeatText(w, w.leaseMs) : `heartbeat ${Math.round(w.silentMs / 1000)} s ago`}${w.draining ? ', draining' : ''}`);
   }
   return { locks, json: { where, problem: null, otherDrivers: others, workers: read.workers }, lines };
 }

@@ -11,7 +11,8 @@ import { flagsOf, runOption } from '../core/run/runOptions';
 import { RUN_OPTIONS } from '../core/run/runOptionTable';
 import { isQueueName } from '../core/coordinator/workQueue';
 import { visibleText } from '../core/present/visibleText';
-import { CoordinatorError, CoordinatorUnavailableError, openCoordinator, PullWorker, redactSecrets, repositoryRoot, resolveProgram, workOnPackage, type TurnOutcome, type WorkerRow } from '../engine';
+import { heartbeatText, isSilent } from '../core/present/workerText';
+import { confinementAvailable, ConfinementUnavailableError, CoordinatorError, CoordinatorUnavailableError, openCoordinator, PullWorker, redactSecrets, repositoryRoot, resolveProgram, workOnPackage, type TurnOutcome, type WorkerRow } from '../engine';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';
 import { agentFrom, coordinatorFrom, repeatedFlags, worktreeAndWallsFrom } from './runArgs';
@@ -65,7 +66,7 @@ function turnLine(name: string, t: TurnOutcome): string {
 }
 
 export async function workerCommand(argv: readonly string[], io: Io): Promise<number> {
-  const own = ['coordinator', 'coordinator-repository', 'remote', 'name', 'agents', 'labels', 'lease', 'idle'];
+  const own = ['coordinator', 'coordinator-repository', 'remote', 'name', 'agents', 'labels', 'lease', 'idle', 'slots'];
   const valued = WORKER_OPTIONS.flatMap((o) => (o.kind === 'boolean' ? [] : flagsOf(o).filter((f) => !(f in (o.switches ?? {})))));
   const { flags, args } = parseArgs(argv, [...own, 'once', ...WORKER_OPTIONS.flatMap(flagsOf)], [...own, ...valued], repeatedFlags());
   if (args.length) throw new UsageError(`waves worker takes no arguments (it works in this clone): ${args.join(' ')}`);
@@ -76,18 +77,29 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
   if (!isQueueName(name)) throw new UsageError(`--name must be letters, digits and ._:@- (at most 128): ${name}`);
   const labels = flags.has('labels') ? String(flags.get('labels')).split(',').map((l) => l.trim()).filter(Boolean) : [];
   if (!labels.every(isQueueName)) throw new UsageError('--labels must be names of letters, digits and ._:@-');
+  // A flag's seconds, or the fallback's, as milliseconds.
   const seconds = (flag: string, fallback: number) => {
-    if (!flags.has(flag)) return fallback;
+    if (!flags.has(flag)) return fallback * 1000;
     const n = Number(flags.get(flag));
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} must be a number of seconds above 0`);
     return n * 1000;
   };
+  const slots = flags.has('slots') ? Number(flags.get('slots')) : 1;
+  if (!Number.isInteger(slots) || slots < 1 || slots > 64) throw new UsageError('--slots must be a whole number from 1 to 64 (packages at once on this worker)');
   const leaseMs = seconds('lease', 120);
   const idleMs = seconds('idle', 5);
   const agents = agentsOf(flags);
   // The walls of its agents, as waves run reads them (on unless --unconfined).
   const { confinement } = worktreeAndWallsFrom(flags);
   if (Object.keys(agents).length === 0) throw new UsageError('this machine has no agent to offer: none of the agent CLIs is on the PATH (or give --agent-argv)');
+  // No walls to be had here: said once at the start, before anything is claimed — not by giving every package back (each try spent).
+  if (!confinement?.unconfined) {
+    const here = confinementAvailable();
+    if (!here.ok) {
+      io.err(`waves worker: ${new ConfinementUnavailableError(here.why, here.fix).message.replace('waves run --unconfined', 'waves worker --unconfined')}\n`);
+      return 2;
+    }
+  }
   const clone = await repositoryRoot(process.cwd());
   if (!clone) throw new UsageError('waves worker runs in a clone of the repository (a git work tree)');
   const opened = await opening(clone, coordinator, io);
@@ -96,7 +108,7 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
   const place = { clone, remote, env: process.env, agents };
   const worker = new PullWorker({
     queue,
-    info: { name, agents: Object.keys(agents), labels, slots: 1 },
+    info: { name, agents: Object.keys(agents), labels, slots },
     place,
     work: (claim, signal) => workOnPackage(claim, { place, ...(confinement ? { confinement } : {}) }, signal),
   });
@@ -111,28 +123,43 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
   process.on('SIGTERM', stop);
   try {
     await worker.register();
-    io.err(`${name}: working for ${redactSecrets(coordinator.url)} with ${Object.keys(agents).join(', ')}${labels.length ? ` (labels ${labels.join(', ')})` : ''}\n`);
+    io.err(`${name}: working for ${redactSecrets(coordinator.url)} with ${Object.keys(agents).join(', ')}${labels.length ? ` (labels ${labels.join(', ')})` : ''}${slots > 1 ? `, ${slots} packages at once` : ''}\n`);
+    // Each slot takes its own turns: at most `slots` packages at once, each claimed, checked, done and reported alone.
     let away = false;
-    for (;;) {
-      let turn: TurnOutcome;
-      try {
-        turn = await worker.turn();
-      } catch (err) {
-        // The coordinator out of reach: the worker waits for it (said once), and goes on when it answers.
-        if (!(err instanceof CoordinatorUnavailableError)) throw err;
-        if (!away) io.err(`${name}: ${err.message}; waiting for it\n`);
-        away = true;
-        if (stopping) return 0;
-        await new Promise((r) => setTimeout(r, idleMs));
-        continue;
+    const slot = async (): Promise<void> => {
+      for (;;) {
+        let turn: TurnOutcome;
+        try {
+          turn = await worker.turn();
+        } catch (err) {
+          // The coordinator out of reach: the worker waits for it (said once), and goes on when it answers.
+          if (!(err instanceof CoordinatorUnavailableError)) throw err;
+          if (!away) io.err(`${name}: ${err.message}; waiting for it\n`);
+          away = true;
+          if (stopping) return;
+          await new Promise((r) => setTimeout(r, idleMs));
+          continue;
+        }
+        if (away) io.err(`${name}: the coordinator answers again\n`);
+        away = false;
+        io.out(turnLine(name, turn) + '\n');
+        if (flags.has('once') || stopping) return;
+        if (turn.kind === 'idle') await new Promise((r) => setTimeout(r, idleMs));
+        if (stopping) return;
       }
-      if (away) io.err(`${name}: the coordinator answers again\n`);
-      away = false;
-      io.out(turnLine(name, turn) + '\n');
-      if (flags.has('once') || stopping) return 0;
-      if (turn.kind === 'idle') await new Promise((r) => setTimeout(r, idleMs));
-      if (stopping) return 0;
-    }
+    };
+    // A slot that fails stops the others' claiming; their packages under way finish first.
+    const ends = await Promise.allSettled(
+      Array.from({ length: slots }, () =>
+        slot().catch((err: unknown) => {
+          stopping = true;
+          throw err;
+        }),
+      ),
+    );
+    const failed = ends.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+    if (failed) throw failed.reason;
+    return 0;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
@@ -141,8 +168,9 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
 }
 
 function workerLine(w: WorkerRow): string {
-  const ago = w.silentMs < 60_000 ? `${Math.round(w.silentMs / 1000)} s ago` : `${Math.round(w.silentMs / 60_000)} min ago`;
-  return `${w.name}  ${w.machine}  ${w.agents.join(',')}${w.labels.length ? `  [${w.labels.join(',')}]` : ''}  heartbeat ${ago}${w.draining ? '  draining' : ''}`;
+  // Past its own lease it is silent: a package it held is claimable again.
+  const beat = isSilent(w, w.leaseMs) ? heartbeatText(w, w.leaseMs) : `heartbeat ${w.silentMs < 60_000 ? `${Math.round(w.silentMs / 1000)} s` : `${Math.round(w.silentMs / 60_000)} min`} ago`;
+  return `${visibleText(w.name)}  ${visibleText(w.machine)}  ${w.agents.map(visibleText).join(',')}${w.labels.length ? `  [${w.labels.map(visibleText).join(',')}]` : ''}  ${beat}${w.draining ? '  draining' : ''}`;
 }
 
 export async function workersCommand(argv: readonly string[], io: Io): Promise<number> {

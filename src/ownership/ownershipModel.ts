@@ -4,6 +4,7 @@ import type { Located } from '../core/plan/model';
 import { OwnerIndex, type IndexedPackage, type ScopeKind } from '../core/ownership/ownership';
 import { isLiveLock } from '../core/run/lockTable';
 import type { PlannedFeature, RegisteredRun } from '../core/coordinator/sharedCoordinator';
+import type { WorkerSeen } from '../core/present/workerText';
 import { LockIndex, folderStates, pathFacts, pathState, type FileLock, type PathFacts, type PathState } from '../core/ownership/ownershipState';
 import { isActive, type PackageStatus, type RunState } from '../core/run/runState';
 import { Throttle } from '../core/util/throttle';
@@ -191,6 +192,11 @@ export class OwnershipModel extends Disposable {
   plannedFeatures(): PlannedFeature[] {
     const mine = this.entry?.analysis.plan.feature?.id;
     return this.runs.plannedFeatures(this.folder).filter((f) => f.featureId !== mine);
+  }
+
+  /** The pull workers of the repository (a shared coordinator's; none without one). */
+  workers(): WorkerSeen[] {
+    return this.runs.workers(this.folder);
   }
 
   /** Why the shared coordinator cannot be read now (its password hidden), or null. */

@@ -3,6 +3,7 @@ import type { IndexedPackage, ScopeKind } from '../core/ownership/ownership';
 import { OWNERSHIP_COLORS } from '../core/ownership/ownershipState';
 import { plural } from '../core/util/plural';
 import { ownerText, plannedCountsText, plannedFeatureText, type PlannedFeature, type RegisteredPackage, type RegisteredRun } from '../core/coordinator/sharedCoordinator';
+import { isSilent, workerRow, workerTooltipMarkdown, type WorkerSeen } from '../core/present/workerText';
 import type { OwnershipModel } from './ownershipModel';
 import { Disposable } from '../util/lifecycle';
 
@@ -10,7 +11,19 @@ export const OWNERSHIP_VIEW_ID = 'waves.ownership';
 /** A group lists at most this many files; a note says how many more there are. */
 const MAX_LISTED = 500;
 
-type Node = PackageNode | GroupNode | FileNode | LockNode | UnownedNode | NoteNode | OthersNode | ForeignRunNode | ForeignPackageNode | PlannedNode | PlannedFeatureNode;
+type Node = PackageNode | GroupNode | FileNode | LockNode | UnownedNode | NoteNode | OthersNode | ForeignRunNode | ForeignPackageNode | PlannedNode | PlannedFeatureNode | WorkersNode | WorkerNode;
+
+/** The repository's pull workers (ADR 0037; a shared coordinator's `waves_workers`). */
+interface WorkersNode {
+  readonly kind: 'workers';
+  readonly id: string;
+}
+interface WorkerNode {
+  readonly kind: 'worker';
+  readonly id: string;
+  readonly parent: WorkersNode;
+  readonly worker: WorkerSeen;
+}
 
 /** Other drivers of the repository (a shared coordinator's registry, `waves.coordinator`). */
 interface OthersNode {
@@ -98,6 +111,7 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
   private readonly unownedNode: UnownedNode = { kind: 'unowned', id: 'unowned' };
   private readonly othersNode: OthersNode = { kind: 'others', id: 'others' };
   private readonly plannedNode: PlannedNode = { kind: 'planned', id: 'planned' };
+  private readonly workersNode: WorkersNode = { kind: 'workers', id: 'workers' };
 
   constructor(private readonly model: OwnershipModel) {
     super();
@@ -118,7 +132,7 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
   }
 
   getParent(node: Node): Node | undefined {
-    return node.kind === 'package' || node.kind === 'unowned' || node.kind === 'others' || node.kind === 'planned' ? undefined : node.parent;
+    return node.kind === 'package' || node.kind === 'unowned' || node.kind === 'others' || node.kind === 'planned' || node.kind === 'workers' ? undefined : node.parent;
   }
 
   getChildren(node?: Node): Node[] {
@@ -126,8 +140,9 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
       const unowned = this.model.unownedWrites().length > 0 ? [this.unownedNode] : [];
       const others = this.model.foreignRuns().length > 0 || this.model.coordinatorProblem() ? [this.othersNode] : [];
       const planned = this.model.plannedFeatures().length > 0 ? [this.plannedNode] : [];
-      if (this.packages.length === 0) return [...others, ...planned, { kind: 'note', id: 'none', parent: undefined, label: 'No packages with file scopes in the active plan' }];
-      return [...others, ...planned, ...unowned, ...this.packages];
+      const workers = this.model.workers().length > 0 ? [this.workersNode] : [];
+      if (this.packages.length === 0) return [...others, ...workers, ...planned, { kind: 'note', id: 'none', parent: undefined, label: 'No packages with file scopes in the active plan' }];
+      return [...others, ...workers, ...planned, ...unowned, ...this.packages];
     }
     switch (node.kind) {
       case 'package':
@@ -141,6 +156,8 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
         const runs: Node[] = this.model.foreignRuns().map((run) => ({ kind: 'foreign-run', id: `others/${run.featureId}`, parent: node, run }));
         return problem ? [{ kind: 'note', id: 'others#problem', parent: node, label: problem }, ...runs] : runs;
       }
+      case 'workers':
+        return this.model.workers().map((worker) => ({ kind: 'worker', id: `workers/${worker.name}`, parent: node, worker }));
       case 'planned':
         return this.model.plannedFeatures().map((feature) => ({ kind: 'planned-feature', id: `planned/${feature.featureId}`, parent: node, feature }));
       case 'foreign-run':
@@ -224,6 +241,10 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
         item.accessibilityInformation = { label: `${run.featureId}, driven by ${ownerText(run)}, ${plural(run.packages.length, 'package')} under way` };
         return item;
       }
+      case 'workers':
+        return this.workersItem(node);
+      case 'worker':
+        return workerItem(node);
       case 'planned': {
         const count = this.model.plannedFeatures().length;
         const item = new vscode.TreeItem('Planned by other features', vscode.TreeItemCollapsibleState.Collapsed);
@@ -280,6 +301,20 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
     return item;
   }
 
+  private workersItem(node: WorkersNode): vscode.TreeItem {
+    const workers = this.model.workers();
+    const draining = workers.filter((w) => w.draining).length;
+    const silent = workers.filter((w) => isSilent(w, w.leaseMs)).length;
+    const parts = [plural(workers.length, 'worker'), draining > 0 && `${draining} draining`, silent > 0 && `${silent} silent`, this.model.coordinatorProblem() && 'as last read: coordinator out of reach'].filter(Boolean) as string[];
+    const item = new vscode.TreeItem('Workers', vscode.TreeItemCollapsibleState.Expanded);
+    item.id = node.id;
+    item.description = parts.join(' · ');
+    item.iconPath = new vscode.ThemeIcon('server-environment');
+    item.tooltip = "The repository's pull workers (waves worker), as the shared coordinator (waves.coordinator) has them: each claims the packages whose agent it runs and whose labels it has. Drain one to stop it claiming new packages.";
+    item.accessibilityInformation = { label: `Workers: ${parts.join(', ')}` };
+    return item;
+  }
+
   private groupItem(node: GroupNode): vscode.TreeItem {
     const pkg = (node.parent as PackageNode).pkg;
     let count: string;
@@ -328,4 +363,22 @@ export class OwnershipTree extends Disposable implements vscode.TreeDataProvider
     }
     return this.model.filesOf(id, 'write').files;
   }
+}
+
+/** A pull worker's row: its name; on which machine, what it runs, its heartbeat (or silence), draining; the whole in its tooltip. */
+function workerItem(node: WorkerNode): vscode.TreeItem {
+  const { worker } = node;
+  const row = workerRow(worker, worker.leaseMs);
+  const silent = isSilent(worker, worker.leaseMs);
+  const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);
+  item.id = node.id;
+  item.description = row.description;
+  const colour = silent ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined;
+  item.iconPath = new vscode.ThemeIcon(worker.draining ? 'debug-pause' : 'server-process', colour);
+  // package.json's view/item/context offers Drain on the one, Undrain on the other.
+  item.contextValue = worker.draining ? 'waves.ownership.workerDraining' : 'waves.ownership.worker';
+  // Escaped text only (workerTooltipMarkdown): no command links, no HTML.
+  item.tooltip = new vscode.MarkdownString(workerTooltipMarkdown(worker, worker.leaseMs));
+  item.accessibilityInformation = { label: row.accessible };
+  return item;
 }

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { mergeableReport, type QueuedPackage } from '../../src/core/coordinator/workQueue';
 import { CoordinatorError } from '../../src/engine/coordinator/lockStore';
 import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
+import pg from 'pg';
 import { startCluster, type Cluster } from './postgres';
 import { REPO_ROOT } from '../engine/helpers';
 
@@ -119,7 +120,27 @@ describe('the work queue on PostgreSQL', () => {
       }
       const [w] = (await q.workers()).filter((x) => x.name === 'a');
       assert.ok(w!.silentMs < 1_000, `a's heartbeat is recent: ${w!.silentMs} ms`);
+      assert.equal(w!.leaseMs, 300, 'its own lease, kept with it: the views judge its silence by it');
+      assert.equal((await c.queue().workers()).find((x) => x.name === 'a')!.leaseMs, 300, 'whoever reads it');
     } finally {
+      await c.close();
+    }
+  });
+
+  test('asking for work is a heartbeat: an idle worker is heard at each claim, with nothing to claim', async () => {
+    const c = await coordinator('git:idle');
+    const db = new pg.Client({ connectionString: cluster.url });
+    await db.connect();
+    try {
+      const q = c.queue();
+      await q.register(worker('idle'));
+      await db.query("UPDATE waves_workers SET heartbeat_at = now() - interval '10 minutes' WHERE repo_key = 'git:idle' AND name = 'idle'");
+      assert.ok((await q.workers())[0]!.silentMs > 500_000, 'silent for ten minutes');
+      assert.equal(await q.claim('idle'), null);
+      const [w] = await q.workers();
+      assert.ok(w!.silentMs < 5_000, `heard again: ${w!.silentMs} ms`);
+    } finally {
+      await db.end();
       await c.close();
     }
   });

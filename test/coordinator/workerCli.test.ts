@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { mergeableReport, type QueuedPackage } from '../../src/core/coordinator/workQueue';
+import { runStateFile } from '../../src/core/run/runPaths';
 import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
 import { repositoryKeyOf } from '../../src/engine/coordinator';
 import { startCluster, type Cluster } from './postgres';
@@ -79,6 +80,9 @@ describe('waves worker', () => {
       const listed = waves(w.clones[0]!, 'workers', '--coordinator', cluster.url);
       assert.equal(listed.code, 0, listed.err);
       assert.match(listed.out, /^w1 {2}\S+ {2}custom {2}heartbeat \d+ s ago$/m);
+      // Its lease as it registered it: the default two minutes (its heartbeats every 40 s, its idle looks every 5 s).
+      const { workers } = JSON.parse(waves(w.clones[0]!, 'workers', '--coordinator', cluster.url, '--json').out) as { workers: { name: string; leaseMs: number }[] };
+      assert.deepEqual(workers.map((x) => [x.name, x.leaseMs]), [['w1', 120_000]]);
       // `waves status --coordinator` names the repository's workers too.
       fs.writeFileSync(path.join(w.driver, 'plan.yaml'), 'schema_version: 1\nfeature: {id: g, title: G}\npackages:\n  - {package_id: a, title: A, depends_on: [], scope: {write_allow: ["a/**"]}}\n');
       const status = waves(w.driver, 'status', '--coordinator', cluster.url, 'plan.yaml');
@@ -131,6 +135,99 @@ describe('waves worker', () => {
     } finally {
       worker.kill('SIGINT');
       await exited;
+    }
+  });
+
+  test('waves run --workers at its start: a plan not committed is refused before anything is queued; nobody to take a package is said; a package is taken only by a worker with its labels', async () => {
+    const plan = planYaml('labelled', [
+      { id: 'plain', write: ['plain/**'], agent: ['write plain/x.txt anywhere', 'commit'] },
+      { id: 'gpu', write: ['gpu/**'], agent: ['write gpu/y.txt on a gpu', 'commit'], requires: ['gpu'] },
+    ]);
+    const { driver, remote, clone } = sharedRemote(plan);
+    const run = (...extra: string[]) => waves(driver, 'run', '--agent-argv', AGENT, '--coordinator', cluster.url, '--workers', remote, ...extra, 'work-packages.yaml');
+    // Edited and not committed: every worker would give every package back, so the run says it and starts nothing.
+    fs.appendFileSync(path.join(driver, 'work-packages.yaml'), '# an edit\n');
+    const edited = run();
+    assert.equal(edited.code, 2, edited.out + edited.err);
+    assert.match(edited.err, /^waves: work-packages\.yaml has changes that are not committed: workers read the plan from the base each package starts from \(HEAD\).*Commit it/m);
+    git(driver, 'checkout', '--', 'work-packages.yaml');
+    const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(driver));
+    try {
+      assert.equal((await c.queue().items('labelled', '')).length, 0);
+      const start = (name: string, cwd: string, ...extra: string[]) => {
+        const p = spawn(process.execPath, [BIN, 'worker', '--coordinator', cluster.url, '--remote', remote, '--name', name, '--agent-argv', AGENT, '--idle', '0.2', ...extra], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let said = '';
+        p.stdout!.on('data', (d: Buffer) => (said += d.toString()));
+        p.stderr!.on('data', (d: Buffer) => (said += d.toString()));
+        return { p, said: () => said, exited: new Promise<number | null>((r) => p.once('exit', (code) => r(code))) };
+      };
+      const plainWorker = start('plain-1', clone);
+      await waitFor(() => /plain-1: nothing to claim/.test(plainWorker.said()), 'the worker without labels to be working', 60_000);
+      const gpuClone = path.join(tempDir('waves-worker-'), 'clone');
+      git(path.dirname(gpuClone), 'clone', '-q', remote, gpuClone);
+      let gpuWorker: ReturnType<typeof start> | null = null;
+      try {
+        const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+          const p = spawn(process.execPath, [BIN, 'run', '--agent-argv', AGENT, '--coordinator', cluster.url, '--workers', remote, 'work-packages.yaml'], { cwd: driver, env });
+          let err = '';
+          p.stderr.on('data', (d: Buffer) => {
+            err += d.toString();
+            // Told at the start that nobody working has a gpu: the person starts one, and the package waiting for it goes.
+            if (!gpuWorker && /gpu requires a worker with gpu: none working now has it/.test(err)) gpuWorker = start('gpu-1', gpuClone, '--labels', 'gpu,linux');
+          });
+          p.stdout.on('data', (d: Buffer) => (err += d.toString()));
+          p.once('exit', (code) => resolve({ code, err }));
+        });
+        assert.equal(r.code, 0, r.err + plainWorker.said());
+        assert.match(r.err, /^waves: gpu requires a worker with gpu: none working now has it, so it waits in the queue until one does$/m);
+        const runId = (JSON.parse(fs.readFileSync(runStateFile(driver, 'labelled'), 'utf8')) as { runId: string }).runId;
+        const items = await c.queue().items('labelled', runId);
+        assert.deepEqual(items.map((i) => [i.packageId, i.labels, i.worker, i.state]), [['gpu', ['gpu'], 'gpu-1', 'done'], ['plain', [], 'plain-1', 'done']]);
+        assert.equal(git(driver, 'show', 'waves/labelled/_integration:gpu/y.txt'), 'on a gpu');
+      } finally {
+        plainWorker.p.kill('SIGINT');
+        await plainWorker.exited;
+        const g = gpuWorker as ReturnType<typeof start> | null;
+        if (g) {
+          g.p.kill('SIGINT');
+          await g.exited;
+        }
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('--slots 2: two packages claimed and worked at once by one worker, each from its own base ref, each pushed to its own branch', async () => {
+    const w = world(1);
+    const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(w.driver));
+    const gate = path.join(tempDir('waves-gate-'), 'open');
+    try {
+      await c.queue().enqueue([queued(w, 'one', [`wait-for ${gate}`, 'write one/x.txt first', 'commit']), queued(w, 'two', [`wait-for ${gate}`, 'write two/x.txt second', 'commit'])]);
+      const worker = spawn(process.execPath, [BIN, 'worker', '--coordinator', cluster.url, '--remote', w.remote, '--name', 'wide', '--agent-argv', AGENT, '--slots', '2', '--once'], { cwd: w.clones[0]!, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      worker.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      worker.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
+      try {
+        // Both held by the one worker while neither agent can end: two at once.
+        await waitFor(async () => (await c.queue().items('f', 'r1')).filter((i) => i.state === 'claimed' && i.worker === 'wide').length === 2, 'both packages claimed by the one worker', 60_000);
+        assert.match(out, /^wide: working for .* with custom, 2 packages at once$/m);
+        assert.deepEqual((await c.queue().workers()).map((x) => [x.name, x.slots]), [['wide', 2]]);
+        fs.writeFileSync(gate, '');
+        assert.equal(await exited, 0, out);
+      } finally {
+        if (worker.exitCode === null) worker.kill('SIGKILL');
+      }
+      assert.match(out, /^wide: one done \(claim 1\): pushed waves-workers\/f\/r1\/one\/1\.1 /m);
+      assert.match(out, /^wide: two done \(claim 1\): pushed waves-workers\/f\/r1\/two\/1\.1 /m);
+      const items = await c.queue().items('f', 'r1');
+      assert.deepEqual(items.map((i) => [i.packageId, i.state]), [['one', 'done'], ['two', 'done']]);
+      assert.equal(git(w.remote, 'show', `${items[0]!.report!.headSha}:one/x.txt`), 'first');
+      assert.equal(git(w.remote, 'show', `${items[1]!.report!.headSha}:two/x.txt`), 'second');
+      assert.equal(waves(w.clones[0]!, 'worker', '--coordinator', cluster.url, '--slots', '0').code, 2);
+    } finally {
+      await c.close();
     }
   });
 

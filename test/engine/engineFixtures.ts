@@ -34,6 +34,8 @@ export interface TestPackage {
   candidates?: { count?: number; agents?: string[]; pick?: string; confirm?: boolean };
   /** Plans of plans: its `inputs.waves.plan` (a file relative to this plan, or `{by: agent}` when no file) and `max_parallel`. */
   subPlan?: { file?: string; maxParallel?: number };
+  /** Pull workers: its `inputs.waves.requires` (the labels its worker must have); not with `subPlan` or `candidates`. */
+  requires?: string[];
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -65,6 +67,10 @@ export function planYaml(featureId: string, packages: readonly TestPackage[]): s
     if (p.subPlan) {
       out.push('    inputs:', '      waves:', `        plan: ${p.subPlan.file === undefined ? '{by: agent}' : q(p.subPlan.file)}`);
       if (p.subPlan.maxParallel !== undefined) out.push(`        max_parallel: ${p.subPlan.maxParallel}`);
+    }
+    if (p.requires) {
+      if (p.subPlan || p.candidates) throw new Error(`${p.id}: requires with subPlan or candidates is not written by this fixture`);
+      out.push('    inputs:', '      waves:', `        requires: [${p.requires.map(q).join(', ')}]`);
     }
     if (p.candidates) {
       out.push('    inputs:', '      waves:');

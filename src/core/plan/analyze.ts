@@ -8,6 +8,7 @@ import { buildGraph, type DependencyGraph } from './graph';
 import { inTextOrder, type Diagnostic, type Plan } from './model';
 import { readPlan } from './reader/reader';
 import { schemaDiagnostics } from './schema';
+import { requiresDiagnostics } from './placement';
 import { subPlanDiagnostics } from './subPlans';
 import { nestedWith, type NestedPlan, type NestingLimits, type SubPlanFile, type SubPlanRead } from './nestedPlan';
 import { LineIndex } from './text';
@@ -90,6 +91,8 @@ function readAndValidate(text: string, options: AnalyzeOptions): { plan: Plan; d
   guard(diagnostics, 'candidate sets', () => candidateSetDiagnostics(read, options));
   // Its `plan` and `max_parallel` (plans of plans) likewise.
   guard(diagnostics, 'sub-plans', () => subPlanDiagnostics(read));
+  // Its `requires` (the labels of a pull worker that may take it) likewise.
+  guard(diagnostics, 'worker labels', () => requiresDiagnostics(read));
   return { plan: read.plan, diagnostics };
 }
 

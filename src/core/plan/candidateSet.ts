@@ -30,7 +30,8 @@ export interface CandidateSetProblem {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-function wavesInputOf(pkg: PlanPackage): Record<string, unknown> | null {
+/** A package's `inputs.waves` (the engine's), or null. */
+export function wavesInputOf(pkg: PlanPackage): Record<string, unknown> | null {
   const waves = isRecord(pkg.inputs) ? pkg.inputs.waves : undefined;
   return isRecord(waves) ? waves : null;
 }
@@ -68,7 +69,7 @@ export function candidateSetProblems(pkg: PlanPackage): CandidateSetProblem[] {
   if (!inputs || inputs.waves === undefined) return [];
   const waves = inputs.waves;
   if (!isRecord(waves))
-    return [{ message: '`inputs.waves` must be a mapping (`candidates`, `candidate_agents`, `pick`, `confirm`, `plan`, `max_parallel`): it is the engine\'s, not the agent\'s', path: ['inputs', 'waves'] }];
+    return [{ message: '`inputs.waves` must be a mapping (`candidates`, `candidate_agents`, `pick`, `confirm`, `plan`, `max_parallel`, `requires`): it is the engine\'s, not the agent\'s', path: ['inputs', 'waves'] }];
   const out: CandidateSetProblem[] = [];
   const say = (key: string, message: string, at: (string | number)[] = []) => out.push({ message, path: ['inputs', 'waves', key, ...at] });
   if (waves.candidates !== undefined && !isCandidateCount(waves.candidates))

@@ -44,6 +44,15 @@ export class CoordinatorReader {
     }
   }
 
+  /**
+   * Drains a pull worker of the repository (it finishes what it holds and claims nothing new), or
+   * lets it take work again; false when no worker has that name. Throws as the coordinator does
+   * (`CoordinatorUnavailableError` when out of reach).
+   */
+  drain(name: string, draining: boolean): Promise<boolean> {
+    return this.coordinator.queue().drain(name, draining);
+  }
+
   close(): Promise<void> {
     return this.coordinator.close();
   }

@@ -34,6 +34,8 @@ export interface Claim {
 
 /** A worker as the queue has it, with its last heartbeat (the database's clock) and how long ago that was. */
 export interface WorkerRow extends WorkerInfo {
+  /** Its own lease (`waves worker --lease`): silent past it, a package it held is claimable again. */
+  leaseMs: number;
   heartbeatAt: string;
   silentMs: number;
 }
@@ -121,10 +123,13 @@ export class PgWorkQueue {
   /**
    * Claims the oldest package `worker` may run, or null. First, claims that lapsed at their bound
    * of tries become dead letters. A draining worker, or one the queue does not know, claims nothing.
+   * Asking is its heartbeat too: an idle worker asks every few seconds, so only one that stopped
+   * asking (and holds nothing) goes silent in the list of workers.
    */
   async claim(worker: string): Promise<Claim | null> {
     return this.transaction(async (db) => {
       await this.buryLapsed(db);
+      await db.query('UPDATE waves_workers SET heartbeat_at = now() WHERE repo_key = $1 AND name = $2', [this.repoKey, worker]);
       const { rows } = await db.query<QueueRow>(
         `UPDATE waves_queue q SET state = 'claimed', worker = $2, fence = q.fence + 1, tries = q.tries + 1,
                 lease_until = now() + make_interval(secs => $3::double precision / 1000), updated_at = now()
@@ -238,9 +243,9 @@ export class PgWorkQueue {
     }
     await this.transaction((db) =>
       db.query(
-        `INSERT INTO waves_workers (repo_key, name, machine, agents, labels, slots) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (repo_key, name) DO UPDATE SET machine = EXCLUDED.machine, agents = EXCLUDED.agents, labels = EXCLUDED.labels, slots = EXCLUDED.slots, heartbeat_at = now()`,
-        [this.repoKey, worker.name, worker.machine, [...worker.agents], [...worker.labels], worker.slots],
+        `INSERT INTO waves_workers (repo_key, name, machine, agents, labels, slots, lease_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (repo_key, name) DO UPDATE SET machine = EXCLUDED.machine, agents = EXCLUDED.agents, labels = EXCLUDED.labels, slots = EXCLUDED.slots, lease_ms = EXCLUDED.lease_ms, heartbeat_at = now()`,
+        [this.repoKey, worker.name, worker.machine, [...worker.agents], [...worker.labels], worker.slots, Math.round(this.leaseMs)],
       ),
     );
   }
@@ -256,12 +261,12 @@ export class PgWorkQueue {
   /** Every worker of the repository, with its last heartbeat. */
   async workers(): Promise<WorkerRow[]> {
     return this.transaction(async (db) => {
-      const { rows } = await db.query<{ name: string; machine: string; agents: string[]; labels: string[]; slots: number; draining: boolean; heartbeat_at: Date; silent_ms: string }>(
-        `SELECT name, machine, agents, labels, slots, draining, heartbeat_at, (extract(epoch FROM now() - heartbeat_at) * 1000)::bigint AS silent_ms
+      const { rows } = await db.query<{ name: string; machine: string; agents: string[]; labels: string[]; slots: number; draining: boolean; lease_ms: number; heartbeat_at: Date; silent_ms: string }>(
+        `SELECT name, machine, agents, labels, slots, draining, lease_ms, heartbeat_at, (extract(epoch FROM now() - heartbeat_at) * 1000)::bigint AS silent_ms
          FROM waves_workers WHERE repo_key = $1 ORDER BY name`,
         [this.repoKey],
       );
-      return rows.map((r) => ({ name: r.name, machine: r.machine, agents: r.agents, labels: r.labels, slots: r.slots, draining: r.draining, heartbeatAt: r.heartbeat_at.toISOString(), silentMs: Number(r.silent_ms) }));
+      return rows.map((r) => ({ name: r.name, machine: r.machine, agents: r.agents, labels: r.labels, slots: r.slots, draining: r.draining, leaseMs: r.lease_ms, heartbeatAt: r.heartbeat_at.toISOString(), silentMs: Number(r.silent_ms) }));
     });
   }
 }

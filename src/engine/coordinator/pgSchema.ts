@@ -90,6 +90,8 @@ export const MIGRATIONS: readonly string[] = [
      heartbeat_at timestamptz NOT NULL DEFAULT now(),
      PRIMARY KEY (repo_key, name)
    );`,
+  // 5: a worker's own lease (`waves worker --lease`), so the views judge its silence by it.
+  `ALTER TABLE waves_workers ADD COLUMN lease_ms integer NOT NULL DEFAULT 120000;`,
 ];
 export const COORDINATOR_SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -26,6 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzePlan, type PlanAnalysis } from '../../core/plan/analyze';
 import { isParent } from '../../core/plan/subPlans';
+import { requiresOf } from '../../core/plan/placement';
 import type { Event } from '../../core/util/events';
 import { buildPrompt, joinPromptText } from '../../core/run/prompt';
 import { leaseFile } from '../../core/run/runPaths';
@@ -100,7 +101,12 @@ export class RunEngine {
       ...(options.layered && walls ? { layered: true } : {}),
     };
     const executor: Executor =
-      options.executor?.(local) ??
+      options.executor?.(local, {
+        requiresOf: (id) => {
+          const pkg = this.ctx.pkg(id);
+          return pkg ? requiresOf(pkg) : [];
+        },
+      }) ??
       (options.hosts?.length
         ? new HostsExecutor({ ...local, hosts: options.hosts, runnerScript: options.runnerScript ?? defaultRunnerScript(), ...(options.hostLostMs !== undefined ? { hostLostMs: options.hostLostMs } : {}) })
         : new LocalExecutor(local));

@@ -18,6 +18,12 @@ export type { VerificationPolicy } from '../consent';
 /** When a package's changes wait for the person before they are merged. */
 export type ReviewGate = 'off' | 'before-merge';
 
+/** What an executor may ask of the run's plan (as it stands: a sub-plan's packages too). */
+export interface ExecutorRun {
+  /** The labels a pull worker must have to take the package (`inputs.waves.requires`); [] for none. */
+  requiresOf(packageId: string): readonly string[];
+}
+
 export interface EngineOptions {
   /** The plan file: absolute, or relative to `process.cwd()`. */
   planFile: string;
@@ -46,8 +52,10 @@ export interface EngineOptions {
    * Where and how attempts run (ADR 0006), made once the repository and the feature are known
    * (with what a `LocalExecutor` would be given: the walls, the runner, the worktrees' folder…);
    * default: a `LocalExecutor` with `launcher`, `runnerScript`, `worktreesFolder` and `setupHook`.
+   * `run` answers what the plan says of a package where the executor needs it (the labels a pull
+   * worker must have to take it: `inputs.waves.requires`).
    */
-  executor?: (where: LocalExecutorOptions) => Executor;
+  executor?: (where: LocalExecutorOptions, run: ExecutorRun) => Executor;
   /** argv run in each newly created isolated worktree (no shell); a failure fails the package. */
   setupHook?: string[];
   /**

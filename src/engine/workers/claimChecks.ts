@@ -41,9 +41,10 @@ export async function claimProblem(item: QueueItem, place: WorkerPlace): Promise
   const want = place.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
   if (free !== null && free < want) return `the disk is full: ${mib(free)} free where the worker's clone is, ${mib(want)} wanted`;
   // The base: the run's branch fetched from the shared remote, the base on it.
-  const local = `refs/waves-worker/${item.featureId}/base`;
+  // A ref of this package's own (a worker with slots checks several at once), and no FETCH_HEAD (one file for all).
+  const local = `refs/waves-worker/fetched/${item.featureId}/${item.packageId}`;
   try {
-    await git(place.clone, ['fetch', '--quiet', '--no-tags', '--end-of-options', place.remote, `+refs/heads/${item.baseRef}:${local}`]);
+    await git(place.clone, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--end-of-options', place.remote, `+refs/heads/${item.baseRef}:${local}`]);
   } catch (err) {
     return `the base branch ${item.baseRef} could not be fetched from ${place.remote}: ${err instanceof GitError ? err.message.split('\n')[0] : String(err)}`;
   }

@@ -5,9 +5,12 @@
  *   pullWorker.ts   one turn: claim, check or give back, do it under a renewed lease, report fenced
  *   workOnPackage.ts the work: its tree from the base, the order's prompt with the worker's paths,
  *                    the agent in the walls through the attempt supervisor, the push, the report
- * The verification on the worker and the driver's side are not built yet.
+ *   queueExecutor.ts the driver's side: attempts queued with their work orders, their ends read from the queue
+ *   workersStart.ts  what a run on workers checks at its start (the plan as workers read it, who can take what)
+ * The verification on the worker is not built yet.
  */
 export { claimProblem, DEFAULT_MIN_FREE_BYTES, type WorkerPlace } from './claimChecks';
 export { PullWorker, type PullWorkerOptions, type TurnOutcome } from './pullWorker';
 export { workBranch, workOnPackage, type WorkOptions } from './workOnPackage';
 export { QueueExecutor, type QueueExecutorOptions } from './queueExecutor';
+export { workersStart, type WorkersStart } from './workersStart';

@@ -40,6 +40,7 @@ export class QueueExecutor extends LocalExecutor {
   private readonly runOf = new Map<string, string>();
   private readonly baseOf = new Map<string, { ref: string; sha: string | null }>();
   private readonly looked = new Map<string, { at: number; item: QueueItem | null }>();
+  private pushing: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly q: QueueExecutorOptions) {
     super({ ...q, pool: false });
@@ -55,7 +56,13 @@ export class QueueExecutor extends LocalExecutor {
   override async prepareTree(request: TreeRequest): Promise<PreparedTree> {
     const tree = await super.prepareTree(request);
     const ref = request.base.replace(/^refs\/heads\//, '');
-    await git(this.q.repoRoot, ['push', '--quiet', '--force', '--end-of-options', this.q.remote, `${tree.baseSha ?? request.base}:refs/heads/${ref}`]);
+    // One push at a time: two trees of one base pushed at once race for the remote's ref lock.
+    const push = this.pushing.then(() => git(this.q.repoRoot, ['push', '--quiet', '--force', '--end-of-options', this.q.remote, `${tree.baseSha ?? request.base}:refs/heads/${ref}`]));
+    this.pushing = push.then(
+      () => undefined,
+      () => undefined, // its own caller hears of its failure; the next push goes on
+    );
+    await push;
     this.baseOf.set(request.attempt.dir, { ref, sha: tree.baseSha });
     return tree;
   }

@@ -47,7 +47,7 @@ export async function workOnPackage(claim: Claim, options: WorkOptions, signal: 
   });
   const supervisor = new AttemptSupervisor(executor);
   // The base, exactly: a ref of its own at the queued commit (the branch may have moved on since).
-  const base = `refs/waves-worker/${item.featureId}/${item.packageId}`;
+  const base = `refs/waves-worker/base/${item.featureId}/${item.packageId}`;
   await git(place.clone, ['update-ref', '--end-of-options', base, item.baseSha]);
   // Its own folder per claim: the run's attempt and the claim's fence.
   const attempt = executor.attempt(`${item.runId}.${item.attempt}`, item.packageId, claim.fence);

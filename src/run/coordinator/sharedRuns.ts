@@ -8,7 +8,9 @@
  * view's "Other drivers") asks another clone's driver, through the coordinator, to cancel its run
  * or one package (the engine's heartbeat there takes it: engine/run/joinCoordinator.ts); `Waves: Release a
  * Feature's Planned Claims…` removes an approved plan's planned claims whose session is gone (also
- * a quick fix on the warnings they cause). Nothing is read in an
+ * a quick fix on the warnings they cause). The repository's pull workers (ADR 0037) are read
+ * beside them (the Ownership view's "Workers"); `Waves: Drain Worker` / `Waves: Undrain Worker`
+ * stop one claiming new packages, or let it again. Nothing is read in an
  * untrusted workspace unless the coordinator is the person's own (user) setting, and a connection
  * string is never shown with its password.
  */
@@ -30,11 +32,13 @@ import {
   type RegisteredRun,
   isLiveRun,
 } from '../../core/coordinator/sharedCoordinator';
+import { heartbeatText, workerRuns, workerShownKey, type WorkerSeen } from '../../core/present/workerText';
+import { visibleText } from '../../core/present/visibleText';
 import { plural } from '../../core/util/plural';
 import { toRange } from '../../plan/convert';
 import { PLAN_SELECTOR } from '../../plan/planFiles';
 import type { PlanEntry, PlanRegistry } from '../../plan/planRegistry';
-import { CoordinatorReader, askCoordinatedDriverToCancel, redactSecrets, releasePlannedClaims } from '../../engine';
+import { CoordinatorReader, askCoordinatedDriverToCancel, redactSecrets, releasePlannedClaims, type WorkerRow } from '../../engine';
 import { Disposable } from '../../util/lifecycle';
 import { readCoordinatorSetting } from './coordinatorSetting';
 
@@ -50,6 +54,12 @@ function targetOf(node: unknown): { run: RegisteredRun; packageId?: string } | u
 /** What a cancel asks for, for a person: `the run of billing`, `wp-api of billing`. */
 const cancelled = (run: RegisteredRun, packageId?: string) => (packageId === undefined ? `the run of ${run.featureId}` : `${packageId} of ${run.featureId}`);
 
+/** A pull worker as the Ownership view's "Workers" items carry it (its name); anything else is not one. */
+function workerNameOf(node: unknown): string | undefined {
+  const name = (node as { worker?: { name?: unknown } } | null | undefined)?.worker?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
 /** How often the registry is read while a coordinator is set. */
 export const SHARED_POLL_MS = 3000;
 
@@ -59,6 +69,8 @@ interface FolderView {
   locks: OwnedLock[];
   /** Approved plans' planned claims, every feature's. */
   claims: PlannedClaim[];
+  /** The repository's pull workers (ADR 0037), as the last read had them. */
+  workers: WorkerRow[];
   problem: string | null;
 }
 
@@ -68,6 +80,8 @@ const signature = (view: FolderView) =>
     view.runs.map((r) => [r.featureId, r.ownerId, r.driver, r.host, r.clone, r.packages]),
     view.locks.map((l) => [l.featureId, l.holder, l.kind, l.key, l.expiresAt, l.owner]),
     view.claims.map((c) => [c.featureId, c.packageId, c.kind, c.key, c.planId, c.approvedAt]),
+    // A worker's heartbeat only in the steps its row shows (and whether it went silent), not its age at each read.
+    view.workers.map((w) => workerShownKey(w, w.leaseMs)),
     view.problem,
   ]);
 
@@ -91,6 +105,8 @@ export class SharedRuns extends Disposable {
     this.register({ dispose: () => this.stop() });
     this.register(vscode.commands.registerCommand('waves.askDriverToCancel', (node?: unknown) => this.cancelCommand(node)));
     this.register(vscode.commands.registerCommand('waves.releasePlannedClaims', (target?: unknown) => this.releaseCommand(target)));
+    this.register(vscode.commands.registerCommand('waves.drainWorker', (node?: unknown) => this.drainCommand(node, true)));
+    this.register(vscode.commands.registerCommand('waves.undrainWorker', (node?: unknown) => this.drainCommand(node, false)));
     void this.restart();
   }
 
@@ -143,6 +159,70 @@ export class SharedRuns extends Disposable {
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Waves: asking ${run.driver || 'its driver'} to cancel` }, () => this.askToCancel(run, packageId));
     if (result.ok) void vscode.window.showInformationMessage(`Waves: ${result.text}.`);
     else void vscode.window.showWarningMessage(`Waves: ${result.text}.`);
+  }
+
+  /**
+   * Drains the pull worker `name` of a folder's repository (it finishes what it holds and claims
+   * nothing new), or lets it take work again (`draining` false). The folder is the one whose
+   * coordinator lists it (the first, when none does). Never throws: what happened, for a person.
+   */
+  async drainWorker(name: string, draining: boolean): Promise<{ ok: boolean; text: string }> {
+    const shown = visibleText(name);
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => this.folders.has(f.uri.toString()));
+    const folder = folders.find((f) => this.workers(f).some((w) => w.name === name)) ?? folders[0];
+    if (!folder) return { ok: false, text: 'pull workers live in the shared coordinator; set waves.coordinator to see them' };
+    const setting = readCoordinatorSetting(folder.uri);
+    if (!setting || 'problem' in setting) return { ok: false, text: setting ? setting.problem : 'waves.coordinator is not set' };
+    const view = this.folders.get(folder.uri.toString());
+    let reader = view?.reader ?? null;
+    const own = reader === null;
+    try {
+      reader ??= await CoordinatorReader.open(folder.uri.fsPath, setting);
+      if (!(await reader.drain(name, draining))) return { ok: false, text: `no worker named ${shown} works for this repository any more` };
+    } catch (err) {
+      return { ok: false, text: `${shown} could not be ${draining ? 'drained' : 'undrained'}: ${redactSecrets(err instanceof Error ? err.message : String(err))}` };
+    } finally {
+      // A reader opened for this one request is closed; the folder's own stays for its reads.
+      if (own && reader) void reader.close();
+    }
+    await this.refresh();
+    return { ok: true, text: draining ? `${shown} is draining: it finishes what it holds and claims nothing new` : `${shown} takes work again` };
+  }
+
+  /** `waves.drainWorker` / `waves.undrainWorker`: from a worker of the Ownership view's "Workers", else a pick of the workers it applies to. */
+  private async drainCommand(node: unknown, draining: boolean): Promise<void> {
+    let name = workerNameOf(node);
+    const title = draining ? 'Waves: Drain Worker' : 'Waves: Undrain Worker';
+    if (name === undefined) {
+      const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => this.folders.has(f.uri.toString()));
+      if (folders.length === 0) {
+        void vscode.window.showInformationMessage('Waves: pull workers live in the shared coordinator; set waves.coordinator to see them.');
+        return;
+      }
+      const workers = folders.flatMap((folder) => this.workers(folder).map((worker) => ({ folder, worker }))).filter((w) => w.worker.draining !== draining);
+      if (workers.length === 0) {
+        const problem = folders.map((f) => this.problem(f)).find((p) => p !== null);
+        if (problem) void vscode.window.showWarningMessage(`Waves: ${problem}`);
+        else void vscode.window.showInformationMessage(draining ? 'Waves: no pull worker takes work for this repository now (none, or all draining).' : 'Waves: no pull worker of this repository is draining.');
+        return;
+      }
+      const picked = await vscode.window.showQuickPick(
+        workers.map(({ folder, worker }) => ({
+          label: visibleText(worker.name),
+          description: `on ${visibleText(worker.machine)} · ${workerRuns(worker)}`,
+          detail: `${heartbeatText(worker, worker.leaseMs)}${worker.draining ? ' · draining' : ''}${folders.length > 1 ? ` · ${folder.name}` : ''}`,
+          name: worker.name,
+        })),
+        { title, placeHolder: draining ? 'The worker to drain: it finishes what it holds and claims nothing new' : 'The draining worker to let take work again', matchOnDescription: true },
+      );
+      if (!picked) return;
+      name = picked.name;
+    }
+    const target = name;
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `${title}: ${visibleText(target)}` }, () => this.drainWorker(target, draining));
+    // Reversible, so nothing was asked first; what happened is said in the status bar, a failure in a message.
+    if (result.ok) vscode.window.setStatusBarMessage(`$(${draining ? 'debug-pause' : 'server-process'}) Waves: ${result.text}`, 8000);
+    else void vscode.window.showErrorMessage(`Waves: ${result.text}.`);
   }
 
   /**
@@ -231,6 +311,11 @@ export class SharedRuns extends Disposable {
     return (folder && this.folders.get(folder.uri.toString())?.claims) || [];
   }
 
+  /** The pull workers of `folder`'s repository (ADR 0037), as the last read had them; none without a coordinator. */
+  workers(folder: vscode.WorkspaceFolder | undefined): WorkerSeen[] {
+    return (folder && this.folders.get(folder.uri.toString())?.workers) || [];
+  }
+
   /** Why the coordinator of `folder` cannot be read now (its password hidden), or null. */
   problem(folder: vscode.WorkspaceFolder | undefined): string | null {
     return (folder && this.folders.get(folder.uri.toString())?.problem) ?? null;
@@ -270,7 +355,7 @@ export class SharedRuns extends Disposable {
     folders.forEach((folder, i) => {
       const setting = settings[i];
       if (!setting) return;
-      this.folders.set(folder.uri.toString(), { reader: null, runs: [], locks: [], claims: [], problem: 'problem' in setting ? setting.problem : null });
+      this.folders.set(folder.uri.toString(), { reader: null, runs: [], locks: [], claims: [], workers: [], problem: 'problem' in setting ? setting.problem : null });
     });
     // The palette offers the coordinator's commands only where one is set (package.json: `waves.hasCoordinator`).
     void vscode.commands.executeCommand('setContext', 'waves.hasCoordinator', this.folders.size > 0);
@@ -295,6 +380,7 @@ export class SharedRuns extends Disposable {
         if (read.ok) {
           view.runs = read.runs;
           view.claims = read.claims;
+          view.workers = read.workers;
           const reader = view.reader;
           view.locks = coordinatorFileLocks(read.runs, read.locks, new Set(read.runs.filter((r) => reader.isOwn(r)).map((r) => r.ownerId)), new Date());
           view.problem = null;

@@ -10,6 +10,7 @@ import type { RunState } from '../../core/run/runState';
 import { Disposable } from '../../util/lifecycle';
 import { plannedFeatures, type PlannedFeature, type RegisteredRun } from '../../core/coordinator/sharedCoordinator';
 import type { SharedRuns } from '../coordinator/sharedRuns';
+import type { WorkerSeen } from '../../core/present/workerText';
 
 /** Folders that are not local: after `.waves/` (or its `runs/`) is created, read again this long after. */
 const FOLDER_FOLLOW_UP_MS = [1000, 5000];
@@ -153,6 +154,11 @@ export class RunWatch extends Disposable {
   /** Approved plans' planned claims in the folder's repository, by feature (a shared coordinator's; none without one). */
   plannedFeatures(folder?: vscode.WorkspaceFolder): PlannedFeature[] {
     return plannedFeatures(this.shared?.plannedClaims(folder ?? vscode.workspace.workspaceFolders?.[0]) ?? []);
+  }
+
+  /** The pull workers of the folder's repository (a shared coordinator's; none without one). */
+  workers(folder?: vscode.WorkspaceFolder): WorkerSeen[] {
+    return this.shared?.workers(folder ?? vscode.workspace.workspaceFolders?.[0]) ?? [];
   }
 
   /** Why the shared coordinator cannot be read now, or null. */

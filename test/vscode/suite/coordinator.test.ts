@@ -11,7 +11,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { WavesApi } from '../../../src/extension';
 import { analyzePlan } from '../../../src/core/plan/analyze';
+import { openCoordinator } from '../../../src/engine/coordinator/openCoordinator';
 import { registerPlannedClaims, removePlannedClaims } from '../../../src/engine/coordinator/plannedClaims';
+import pg from 'pg';
 import { startCluster, type Cluster } from '../../coordinator/postgres';
 import { planRepo } from '../../fixtures/startRefusals';
 import { extension, pidAlive, waitFor, waitForPlan, wavesApi, workspaceRoot } from '../helpers';
@@ -221,6 +223,75 @@ describe('shared coordinator', function () {
     const again = await api.run.shared.releaseClaims(folder, 'billing');
     assert.deepEqual(again, { ok: false, text: 'feature billing has no planned claims in the coordinator any more' });
     assert.equal((await removePlannedClaims(root, { url: cluster!.url }, 'billing')).ok, true);
+  });
+
+  it("lists the repository's pull workers under Workers — machine, agents, labels, heartbeat, silent — and drains and undrains one from its item", async () => {
+    await vscode.workspace.getConfiguration('waves').update('coordinator', cluster!.url, vscode.ConfigurationTarget.Global);
+    // Two workers as `waves worker` registers them: gpu-1 just now, old-1 silent for ten minutes (longer than a claim's lease).
+    const coordinator = await openCoordinator(workspaceRoot().fsPath, { url: cluster!.url });
+    const db = new pg.Client({ connectionString: cluster!.url });
+    await db.connect();
+    try {
+      const queue = coordinator.queue();
+      await queue.register({ name: 'gpu-1', machine: 'rack7.local', agents: ['claude', 'codex'], labels: ['gpu'], slots: 1 });
+      await queue.register({ name: 'old-1', machine: 'rack8.local', agents: ['codex'], labels: [], slots: 1 });
+      await db.query("UPDATE waves_workers SET heartbeat_at = now() - interval '10 minutes' WHERE name = 'old-1'");
+      const tree = api.ownership.tree;
+      const workersNode = () => tree.getChildren().find((n) => tree.getTreeItem(n).label === 'Workers');
+      const row = (name: string) => {
+        const node = workersNode() && tree.getChildren(workersNode()!).find((n) => tree.getTreeItem(n).label === name);
+        return node && { node, item: tree.getTreeItem(node) };
+      };
+      await waitFor(() => row('gpu-1') && row('old-1'), 'both workers under Workers', { timeoutMs: 30_000 });
+      assert.equal(tree.getTreeItem(workersNode()!).description, '2 workers · 1 silent');
+      const gpu = row('gpu-1')!.item;
+      assert.equal(gpu.description, 'on rack7.local · claude, codex [gpu] · heartbeat under 10 s ago');
+      assert.equal(gpu.contextValue, 'waves.ownership.worker');
+      assert.equal((gpu.iconPath as vscode.ThemeIcon).id, 'server-process');
+      assert.equal((gpu.iconPath as vscode.ThemeIcon).color, undefined);
+      // The tooltip is Markdown with every text escaped (appendText): read back as the words it shows.
+      const tip = (item: vscode.TreeItem) => (item.tooltip as vscode.MarkdownString).value.replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1');
+      assert.match(tip(gpu), /^\*\*gpu-1 on rack7\.local\*\*\n\nAgents: claude, codex\n\nLabels: gpu\n\nSlots: 1\n\nLast heartbeat under 10 s ago/);
+      const old = row('old-1')!.item;
+      assert.equal(old.description, 'on rack8.local · codex · silent for 10 min');
+      assert.equal(((old.iconPath as vscode.ThemeIcon).color as unknown as { id: string }).id, 'problemsWarningIcon.foreground');
+      assert.match(tip(old), /Silent: no heartbeat for 10 min, longer than a claim's lease/);
+      assert.equal(old.accessibilityInformation?.label, 'Worker old-1, on rack8.local, codex, silent for 10 min');
+
+      // Drain, from gpu-1's item (the inline action and context menu: package.json's view/item/context): nothing asked, the row says draining.
+      await vscode.commands.executeCommand('waves.drainWorker', row('gpu-1')!.node);
+      assert.equal((await queue.workers()).find((w) => w.name === 'gpu-1')?.draining, true, 'drained in the coordinator');
+      await waitFor(() => row('gpu-1')?.item.contextValue === 'waves.ownership.workerDraining', 'gpu-1 shown draining', { timeoutMs: 15_000 });
+      const drained = row('gpu-1')!.item;
+      assert.match(String(drained.description), /^on rack7\.local · claude, codex \[gpu\] · heartbeat (under 10|\d0) s ago · draining$/);
+      assert.equal((drained.iconPath as vscode.ThemeIcon).id, 'debug-pause');
+      assert.match(tip(drained), /Draining: it finishes what it holds and claims nothing new/);
+      assert.match(String(tree.getTreeItem(workersNode()!).description), /^2 workers · 1 draining · 1 silent$/);
+
+      // Undrain it again from its item.
+      await vscode.commands.executeCommand('waves.undrainWorker', row('gpu-1')!.node);
+      assert.equal((await queue.workers()).find((w) => w.name === 'gpu-1')?.draining, false);
+      await waitFor(() => row('gpu-1')?.item.contextValue === 'waves.ownership.worker', 'gpu-1 takes work again', { timeoutMs: 15_000 });
+      assert.doesNotMatch(String(row('gpu-1')!.item.description), /draining/);
+
+      // What the commands say: done, or why not (a worker gone), never thrown.
+      assert.deepEqual(await api.run.shared.drainWorker('old-1', true), { ok: true, text: 'old-1 is draining: it finishes what it holds and claims nothing new' });
+      assert.deepEqual(await api.run.shared.drainWorker('old-1', false), { ok: true, text: 'old-1 takes work again' });
+      assert.deepEqual(await api.run.shared.drainWorker('nobody', true), { ok: false, text: 'no worker named nobody works for this repository any more' });
+    } finally {
+      await db.query('DELETE FROM waves_workers');
+      await db.end();
+      await coordinator.close();
+    }
+    // The coordinator out of reach: a drain says so, without the password.
+    await vscode.workspace.getConfiguration('waves').update('coordinator', 'postgres://bo:hunter22@127.0.0.1:1/waves', vscode.ConfigurationTarget.Global);
+    await waitFor(() => api.run.shared.problem(vscode.workspace.workspaceFolders![0]) !== null, 'the coordinator out of reach', { timeoutMs: 30_000 });
+    const away = await api.run.shared.drainWorker('gpu-1', true);
+    assert.equal(away.ok, false);
+    assert.match(away.text, /^gpu-1 could not be drained: .*postgres:\/\/bo:\*\*\*@127\.0\.0\.1:1\/waves/);
+    assert.doesNotMatch(away.text, /hunter22/);
+    await vscode.workspace.getConfiguration('waves').update('coordinator', undefined, vscode.ConfigurationTarget.Global);
+    await waitFor(() => api.ownership.tree.getChildren().every((n) => api.ownership.tree.getTreeItem(n).label !== 'Workers'), 'Workers gone with the setting', { timeoutMs: 30_000 });
   });
 
   it('a coordinator out of reach: said in the Ownership view without its password, and the plan still decorates', async () => {
