@@ -59,6 +59,7 @@ export const DEFAULT_HIDDEN: readonly string[] = [
   '.kube',
   '.docker/config.json',
   '.netrc',
+  '.pgpass', // PostgreSQL's passwords (the shared coordinator's among them)
   '.git-credentials',
   '.npmrc',
   '.pypirc',

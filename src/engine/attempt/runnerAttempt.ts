@@ -125,6 +125,7 @@ class Attempt {
     delete env.NODE_CHANNEL_FD; // a pooled runner's channel to the engine (Node removes it at start; never the agent's)
     delete env.NODE_CHANNEL_SERIALIZATION_MODE;
     delete env[WALLS_AHEAD_ENV]; // the pool's word to this runner, not the agent's
+    delete env.WAVES_COORDINATOR; // the shared coordinator's URL (and its password): the engine's, never an agent's
     // The launcher held NODE_EXTRA_CA_CERTS back from this process (launcher.ts, runnerEnv): the agent gets it.
     if (env.WAVES_NODE_EXTRA_CA_CERTS !== undefined) {
       env.NODE_EXTRA_CA_CERTS = env.WAVES_NODE_EXTRA_CA_CERTS;

@@ -174,6 +174,7 @@ function commandEnv(): NodeJS.ProcessEnv {
   delete env.NODE_CHANNEL_FD;
   delete env.NODE_CHANNEL_SERIALIZATION_MODE;
   delete env[WALLS_AHEAD_ENV];
+  delete env.WAVES_COORDINATOR; // the shared coordinator's URL (and its password): the engine's, never a command's
   if (env.WAVES_NODE_EXTRA_CA_CERTS !== undefined) {
     env.NODE_EXTRA_CA_CERTS = env.WAVES_NODE_EXTRA_CA_CERTS;
     delete env.WAVES_NODE_EXTRA_CA_CERTS;

@@ -133,14 +133,14 @@ describe('runner: a headless attempt', () => {
     assert.match(exit.reason, /could not start.*ENOENT/);
   });
 
-  it('the agent does not inherit ELECTRON_RUN_AS_NODE from its host, and gets spec.env', async () => {
+  it('the agent inherits neither ELECTRON_RUN_AS_NODE nor the shared coordinator\'s URL (its password) from its host, and gets spec.env', async () => {
     const a = makeAttempt({
-      argv: [process.execPath, '-e', 'console.log(`E=${process.env.ELECTRON_RUN_AS_NODE ?? "unset"} X=${process.env.X_FROM_SPEC}`)'],
+      argv: [process.execPath, '-e', 'console.log(`E=${process.env.ELECTRON_RUN_AS_NODE ?? "unset"} C=${process.env.WAVES_COORDINATOR ?? "unset"} X=${process.env.X_FROM_SPEC}`)'],
       env: { X_FROM_SPEC: 'yes' },
     });
-    const r = startRunner(a.dir, a.token);
+    const r = spawnProcess([process.execPath, runnerJs, a.dir, a.token], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', WAVES_COORDINATOR: 'postgres://ana:hunter22@db.example/waves' } });
     assert.equal((await r.exited).code, 0);
-    assert.match(fs.readFileSync(a.files.log, 'utf8'), /E=unset X=yes/);
+    assert.match(fs.readFileSync(a.files.log, 'utf8'), /E=unset C=unset X=yes/);
   });
 
   it('the agent gets NODE_EXTRA_CA_CERTS back when the launcher held it from the runner', async () => {

@@ -87,8 +87,11 @@ describe('secrets that are symbolic links, inside the walls', () => {
     write(path.join(elsewhere, 'pip.conf'), '[global]\nindex-url = https://me:SECRET_PIP_PASSWORD@pypi.example.test/simple\n');
     fs.mkdirSync(path.join(home, '.pip'));
     fs.symlinkSync(path.join(elsewhere, 'pip.conf'), path.join(home, '.pip', 'pip.conf'));
+    // PostgreSQL's passwords (a shared coordinator's): a plain file.
+    write(path.join(home, '.pgpass'), '127.0.0.1:5432:waves:waves:SECRET_PGPASS\n');
 
     const files = [
+      path.join(home, '.pgpass'),
       path.join(home, '.npmrc'),
       path.join(elsewhere, 'npmrc'),
       path.join(home, '.ssh', 'id_ed25519'),

@@ -229,12 +229,14 @@ describe('runVerification through runners started ahead (runnerPool.ts `command`
     const s = setup();
     fs.writeFileSync(path.join(process.env.HOME!, '.bashrc'), '# mine\n');
     const walledSteps: CommandStep[] = [
-      { step: 'build', command: 'echo built > out.txt && cat out.txt && test -z "$NODE_CHANNEL_FD$WAVES_WALLS_AHEAD"' },
+      { step: 'build', command: 'echo built > out.txt && cat out.txt && test -z "$NODE_CHANNEL_FD$WAVES_WALLS_AHEAD$WAVES_COORDINATOR"' },
       { step: 'lint', command: 'echo lint failed >&2; exit 3' },
       { step: 'home', command: `! sh -c 'echo planted >> "$HOME/.bashrc"'` },
       { step: 'net', command: proxyTry },
     ];
     await approve(s.plan, walledSteps.map((x) => x.command), new Date(), s.approvals);
+    // The engine's own coordinator URL (its password) is never a command's.
+    process.env.WAVES_COORDINATOR = 'postgres://ana:hunter22@db.example/waves';
     const { pool, idle, handed, counted, walls } = await readyPool(4);
     try {
       const results = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: walledSteps, walls, pool: counted });
@@ -249,6 +251,7 @@ describe('runVerification through runners started ahead (runnerPool.ts `command`
       assert.match(fs.readFileSync(verifyLogFile(s.attempt, 4), 'utf8'), /403 Forbidden/, "the walls' proxy answered through the relay made ahead");
       assert.match(results[3]!.detail, /: passed; its walls refused a connection to example\.com:443/);
     } finally {
+      delete process.env.WAVES_COORDINATOR;
       pool.close();
     }
   });
