@@ -30,7 +30,7 @@
  * `--only=confined` or `--only=unconfined` (one side only, for profiling).
  * Needs bubblewrap for the confined runs (`WAVES_BWRAP` names another one than PATH's).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,6 +40,7 @@ import { confinementAvailable } from '../src/engine/attempt/confinement';
 import { planYaml, repoWithPlan, type TestPackage } from '../test/engine/engineFixtures';
 import { gitEnv, REPO_ROOT, SCRIPTED_AGENT, tempDir } from '../test/engine/helpers';
 import { loadavg } from './realPlans';
+import { REAPER, reaperWorks } from './reaper';
 
 const CAP = 40;
 /** The plan's waves: how many packages each holds (100 in all). */
@@ -120,36 +121,6 @@ function machineBusy(): number {
   return (user! + nice! + system! + irq! + softirq!) / CLK_TCK;
 }
 
-/**
- * Runs `argv` as a child subreaper's child (prctl PR_SET_CHILD_SUBREAPER), so every process of
- * the run comes back to it to be reaped — also those whose parent ended first: the git helper
- * (it ends when the driver's end of its pipe closes, after the driver), bubblewrap's inner
- * processes. Writes to argv[1] the driver's exit code, its wall time and the CPU (user + sys) of
- * every process it reaped, up to 15 s after the driver's exit. Python: Node cannot be a subreaper.
- */
-const REAPER = `import ctypes, json, os, sys, time
-out, argv = sys.argv[1], sys.argv[2:]
-if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0: sys.exit('prctl(PR_SET_CHILD_SUBREAPER) failed')
-t0 = time.monotonic()
-pid = os.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-code = wall = deadline = None
-while True:
-    try:
-        p, status = os.waitpid(-1, 0 if deadline is None else os.WNOHANG)
-    except ChildProcessError:
-        break
-    if p == 0:
-        if time.monotonic() > deadline: break
-        time.sleep(0.02)
-    elif p == pid:
-        code, wall, deadline = os.waitstatus_to_exitcode(status), time.monotonic() - t0, time.monotonic() + 15
-t = os.times()
-json.dump({'code': code, 'wall': wall, 'cpu': t.children_user + t.children_system}, open(out, 'w'))
-`;
-const reaperWorks = (): boolean =>
-  spawnSync('python3', ['-c', REAPER.replace('sys.argv[1], sys.argv[2:]', "'/dev/null', ['/bin/true']")]).status === 0;
 
 /** Runs `argv` (its output appended to `log`); resolves with its exit code. */
 function run(argv: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; log: string }): Promise<number | null> {

@@ -14,7 +14,9 @@ import { after, before, describe, test } from 'node:test';
 import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
 import { repositoryKeyOf } from '../../src/engine/coordinator';
 import { wallsOption } from '../../src/engine/attempt';
-import { PullWorker, QueueExecutor, workOnPackage } from '../../src/engine/workers';
+import { PullWorker, QueueExecutor, workBranch, workOnPackage } from '../../src/engine/workers';
+import type { Claim } from '../../src/engine/coordinator';
+import type { WorkReport } from '../../src/core/coordinator/workQueue';
 import { startCluster, type Cluster } from './postgres';
 import { sharedRemote } from './sharedRemote';
 import { engineFor, isolateGit, planYaml, readAt, scriptedAgent } from '../engine/engineFixtures';
@@ -68,6 +70,69 @@ describe('a run on pull workers', () => {
     }
   });
 
+  test('an adversarial worker: work outside the package\'s scope fails its audit here, a commit that does not grow from the base is not taken; nothing of either merges', async () => {
+    const plan = planYaml('adversary', [
+      { id: 'a', write: ['a/**'], agent: ['write a/x.txt honest'] },
+      { id: 'c', write: ['c/**'], agent: ['write c/x.txt honest'] },
+    ]);
+    const { driver, remote, clone } = sharedRemote(plan);
+    const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(driver));
+    const queue = c.queue();
+    const walls = wallsOption(undefined);
+    assert.ok('walls' in walls);
+    const hash = createHash('sha256').update(plan, 'utf8').digest('hex');
+    const place = { clone, remote, env: process.env, agents: { custom: scriptedAgent() } };
+    // Its own "work": never the agent's. For a, a commit on the base that writes outside a's scope; for c, a commit of its own history.
+    const work = async (claim: Claim): Promise<WorkReport> => {
+      const { item } = claim;
+      const tree = path.join(tempDir('waves-adversary-'), 'tree');
+      git(clone, 'worktree', 'add', '-q', '--detach', tree, item.baseSha);
+      let head: string;
+      if (item.packageId === 'a') {
+        fs.mkdirSync(path.join(tree, 'b'), { recursive: true });
+        fs.writeFileSync(path.join(tree, 'b', 'evil.txt'), 'planted by a worker');
+        git(tree, 'add', '-A');
+        git(tree, 'commit', '-q', '-m', 'a: outside its scope');
+        head = git(tree, 'rev-parse', 'HEAD').trim();
+      } else {
+        head = git(tree, 'commit-tree', git(tree, 'mktree').trim(), '-m', 'c: a history of its own').trim();
+      }
+      const branch = workBranch(claim);
+      git(clone, 'push', '-q', remote, `${head}:refs/heads/${branch}`);
+      return { branch, headSha: head, exitCode: 0, detail: 'the agent ended', result: null };
+    };
+    const worker = new PullWorker({ queue, info: { name: 'mallory', agents: ['custom'], labels: [], slots: 1 }, place, work });
+    let running = true;
+    const working = (async () => {
+      while (running) if ((await worker.turn()).kind === 'idle') await new Promise((r) => setTimeout(r, 100));
+    })();
+    try {
+      const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
+        maxParallel: 2,
+        executor: (where) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash }), pollMs: 100 }),
+      });
+      let outcome;
+      try {
+        outcome = await engine.run();
+      } finally {
+        engine.dispose();
+      }
+      assert.equal(outcome.outcome, 'failed');
+      const { a, c: cPkg } = outcome.state.packages;
+      assert.equal(a!.status, 'scope-violation', JSON.stringify(a));
+      assert.deepEqual(a!.scopeViolations.map((v) => v.path), ['b/evil.txt']);
+      assert.match(a!.lastError ?? '', /changed outside the write scope: b\/evil\.txt/, 'the audit here names the file outside its scope');
+      assert.equal(cPkg!.status, 'failed', JSON.stringify(cPkg));
+      assert.match(cPkg!.lastError ?? '', /the worker's work was not taken: its commit [0-9a-f]{12} does not grow from the package's base [0-9a-f]{12}/);
+      const integration = outcome.state.integration?.branch;
+      if (integration) assert.equal(git(driver, 'ls-tree', '-r', '--name-only', integration).split('\n').filter((f) => /^(a|b|c)\//.test(f)).length, 0, 'nothing of either merged');
+    } finally {
+      running = false;
+      await working;
+      await c.close();
+    }
+  });
+
   test('each package is done by a worker and merged by the driver as any attempt: audited, verified here, in dependency order, the record carried', async () => {
     const plan = planYaml('queued', [
       { id: 'a', write: ['a/**'], agent: ['write a/x.txt from a worker', 'commit'], commands: ['test -s a/x.txt'] },
@@ -112,6 +177,10 @@ describe('a run on pull workers', () => {
       // b's work order carried a's record, and its prompt on the worker names it beside b's attempt there.
       const items = await queue.items('queued', outcome.state.runId);
       assert.deepEqual(items.map((i) => [i.packageId, i.state, i.worker]), [['a', 'done', 'w1'], ['b', 'done', 'w1']]);
+      // Each attempt's base under a branch of its own on the shared remote (never one branch moved back under another's worker).
+      const { runId } = outcome.state;
+      assert.deepEqual(items.map((i) => i.baseRef), [`waves-bases/queued/${runId}/a/1`, `waves-bases/queued/${runId}/b/1`]);
+      for (const i of items) assert.equal(git(driver, 'ls-remote', remote, `refs/heads/${i.baseRef}`).split('\t')[0], i.baseSha);
       assert.deepEqual(Object.keys(items[1]!.order.upstream), ['a']);
       assert.match(items[1]!.order.prompt, /\{\{waves:upstream:a\}\}/);
       assert.doesNotMatch(items[1]!.order.prompt, new RegExp(driver.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), "no path of the driver's is left in the order");

@@ -19,6 +19,8 @@ export interface AttemptFacts {
   resultRecord: Pick<ResultRecord, 'status' | 'notes'> | null;
   /** Why the runner stopped the agent at a limit of its walls (its memory); absent: it did not. */
   overLimit?: string;
+  /** Why it ended without an exit code, in the runner's (or the queue's) words: it could not start, no worker did it. */
+  ended?: string;
   /** A `{by: agent}` parent's planner (ADR 0035): its work is the sub-plan it wrote, not a change of its tree. */
   planner?: { wrote: boolean };
 }
@@ -46,7 +48,7 @@ export function decideOutcome(f: AttemptFacts): AttemptOutcome {
   if (f.timedOut) return fail('timed out (the agent was stopped after its timeout)');
   if (f.overLimit) return fail(`the agent was stopped: ${f.overLimit}`);
   if (f.signal) return fail(`the agent was killed by ${f.signal}`);
-  if (f.exitCode === null || f.exitCode === undefined) return fail('the agent ended without an exit code');
+  if (f.exitCode === null || f.exitCode === undefined) return fail(f.ended || 'the agent ended without an exit code');
   if (f.exitCode !== 0) {
     // A path its walls refused it (its CLI's own error, often a stack trace at its start): said in words, with the setting that gives a folder.
     if (verdict?.refused) return fail(`the agent exited with code ${f.exitCode} — ${refusedPathText(verdict.refused)}: allow a folder with ${WRITE_SWITCH}${verdict.reported && !verdict.ok ? ` (${verdict.detail})` : ''}`);

@@ -54,6 +54,7 @@ export function judgeExit(exit: ExitFacts, stopAsked = false): ExitJudgement {
     changedFiles: [],
     resultRecord: null,
     ...(exit.overLimit ? { overLimit: exit.reason } : {}),
+    ...(exit.code === null && exit.reason ? { ended: exit.reason } : {}),
   });
   if (outcome.next === 'usage-limit') return { end: 'usage-limit', reason: outcome.reason, resetAt: outcome.resetAt };
   // Not cancelled and not clean, the outcome is a failure; the runner's words stand for any other.

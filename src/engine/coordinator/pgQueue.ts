@@ -95,6 +95,9 @@ function itemOf(r: QueueRow): QueueItem {
   };
 }
 
+/** How long a worker leaves a package it gave back to the others before it may take it again itself. */
+export const RECLAIM_PAUSE_MS = 10_000;
+
 export class PgWorkQueue {
   constructor(
     private readonly transaction: Transaction,
@@ -123,6 +126,8 @@ export class PgWorkQueue {
   /**
    * Claims the oldest package `worker` may run, or null. First, claims that lapsed at their bound
    * of tries become dead letters. A draining worker, or one the queue does not know, claims nothing.
+   * A package it gave back is not its to take again for `RECLAIM_PAUSE_MS` (another worker may at
+   * once): one worker's passing trouble does not spend every try in a moment.
    * Asking is its heartbeat too: an idle worker asks every few seconds, so only one that stopped
    * asking (and holds nothing) goes silent in the list of workers.
    */
@@ -139,10 +144,11 @@ export class PgWorkQueue {
            WHERE c.repo_key = $1 AND NOT w.draining
              AND (c.state = 'ready' OR (c.state = 'claimed' AND c.lease_until < now()))
              AND c.tries < c.max_tries AND c.agent = ANY (w.agents) AND c.labels <@ w.labels
+             AND NOT (c.state = 'ready' AND coalesce(c.worker, '') = $2 AND c.updated_at > now() - make_interval(secs => $4::double precision / 1000))
            ORDER BY c.enqueued_at, c.package_id
            FOR UPDATE OF c SKIP LOCKED LIMIT 1)
          RETURNING ${COLUMNS}`,
-        [this.repoKey, worker, this.leaseMs],
+        [this.repoKey, worker, this.leaseMs, RECLAIM_PAUSE_MS],
       );
       const row = rows[0];
       if (!row) return null;

@@ -200,6 +200,7 @@ export class AttemptJudge {
         changedFiles: changes,
         resultRecord: readout.record,
         ...(exit.overLimit ? { overLimit: exit.reason } : {}),
+        ...(exit.code === null && exit.reason ? { ended: exit.reason } : {}),
         ...(planner ? { planner: { wrote: await plannerWrote(ctx, a.pkg.id, a.place) } } : {}),
       });
       a.apply({ type: 'audited', headSha: commit, changedFiles: changes.map(({ path: p, change }) => ({ path: p, change })) as ChangedFile[] });

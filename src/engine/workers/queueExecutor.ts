@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PROMPT_PLACES, upstreamPlace, type QueueItem, type QueuedPackage } from '../../core/coordinator/workQueue';
 import { LocalExecutor, type AttemptPlace, type ExitRecord, type LaunchResult, type Liveness, type LocalExecutorOptions, type NeedsInputReadout, type PreparedTree, type RunnerSpec, type StartRequest, type TreeRequest } from '../attempt';
-import type { PgWorkQueue } from '../coordinator';
-import { git, revParse } from '../git';
+import { isCoordinatorUnavailable, type PgWorkQueue } from '../coordinator';
+import { git, GitError, isAncestor, revParse } from '../git';
 import { writeAtomic } from '../../store/atomicWrite';
 
 export interface QueueExecutorOptions extends LocalExecutorOptions {
@@ -40,7 +40,7 @@ export class QueueExecutor extends LocalExecutor {
   private readonly runOf = new Map<string, string>();
   private readonly baseOf = new Map<string, { ref: string; sha: string | null }>();
   private readonly looked = new Map<string, { at: number; item: QueueItem | null }>();
-  private pushing: Promise<unknown> = Promise.resolve();
+  private turns: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly q: QueueExecutorOptions) {
     super({ ...q, pool: false });
@@ -52,19 +52,28 @@ export class QueueExecutor extends LocalExecutor {
     return place;
   }
 
-  /** The tree here, as a local attempt's; its base pushed to the shared remote for the worker. */
+  /**
+   * The tree here, as a local attempt's; its base pushed to the shared remote for the worker, under
+   * a branch of this attempt's own (`waves-bases/<feature>/<run>/<package>/<attempt>`): trees made
+   * side by side from bases a merge apart never move one branch back under another's worker.
+   */
   override async prepareTree(request: TreeRequest): Promise<PreparedTree> {
     const tree = await super.prepareTree(request);
-    const ref = request.base.replace(/^refs\/heads\//, '');
-    // One push at a time: two trees of one base pushed at once race for the remote's ref lock.
-    const push = this.pushing.then(() => git(this.q.repoRoot, ['push', '--quiet', '--force', '--end-of-options', this.q.remote, `${tree.baseSha ?? request.base}:refs/heads/${ref}`]));
-    this.pushing = push.then(
-      () => undefined,
-      () => undefined, // its own caller hears of its failure; the next push goes on
-    );
-    await push;
+    const { packageId, attempt } = request.attempt;
+    const ref = `waves-bases/${this.q.featureId}/${this.runOf.get(request.attempt.dir) ?? 'run'}/${packageId}/${attempt}`;
+    await this.inTurn(() => git(this.q.repoRoot, ['push', '--quiet', '--force', '--end-of-options', this.q.remote, `${tree.baseSha ?? request.base}:refs/heads/${ref}`]));
     this.baseOf.set(request.attempt.dir, { ref, sha: tree.baseSha });
     return tree;
+  }
+
+  /** Runs `call` when the pushes and fetches before it ended. */
+  private inTurn<T>(call: () => Promise<T>): Promise<T> {
+    const turn = this.turns.then(call);
+    this.turns = turn.then(
+      () => undefined,
+      () => undefined, // its own caller hears of its failure; the next call goes on
+    );
+    return turn;
   }
 
   override talkServer(): string | null {
@@ -129,7 +138,13 @@ export class QueueExecutor extends LocalExecutor {
 
   /** Alive while the queue holds it (waiting for a worker, or claimed); its end is `readExit`'s. */
   override async liveness(attempt: AttemptPlace): Promise<Liveness> {
-    const item = await this.itemOf(attempt, 0);
+    let item: QueueItem | null;
+    try {
+      item = await this.itemOf(attempt, 0);
+    } catch (err) {
+      if (isCoordinatorUnavailable(err)) return { pid: null, alive: true }; // not known while the coordinator is away: held as alive, its lease the queue's to judge
+      throw err;
+    }
     return { pid: null, alive: item !== null && (item.state === 'ready' || item.state === 'claimed') };
   }
 
@@ -146,7 +161,13 @@ export class QueueExecutor extends LocalExecutor {
   override async readExit(attempt: AttemptPlace): Promise<ExitRecord | null> {
     const written = await super.readExit(attempt);
     if (written) return written;
-    const item = await this.itemOf(attempt, this.q.pollMs ?? 1_000);
+    let item: QueueItem | null;
+    try {
+      item = await this.itemOf(attempt, this.q.pollMs ?? 1_000);
+    } catch (err) {
+      if (isCoordinatorUnavailable(err)) return null; // the coordinator away: its end is read when it answers
+      throw err;
+    }
     if (!item || item.state === 'ready' || item.state === 'claimed') return null;
     const started = await this.readStarted(attempt);
     const q = this.queued.get(attempt.dir);
@@ -159,13 +180,38 @@ export class QueueExecutor extends LocalExecutor {
     const { report } = item;
     const tree = q?.spec.cwd;
     if (!tree) return null;
-    // The worker's commit into this attempt's tree here (it starts from the same base: a fast-forward).
-    await git(this.q.repoRoot, ['fetch', '--quiet', '--no-tags', '--end-of-options', this.q.remote, `refs/heads/${report.branch}`]);
-    if ((await revParse(this.q.repoRoot, report.headSha)) === null) throw new Error(`${attempt.packageId}: the worker's commit ${report.headSha.slice(0, 12)} is not on ${this.q.remote} ${report.branch}`);
-    await git(tree, ['merge', '--ff-only', '--quiet', '--end-of-options', report.headSha]);
+    // The worker's commit into this attempt's tree here: it must be on the branch it names and grow
+    // from this attempt's base (a fast-forward). What is not is not taken; the attempt ends saying why.
+    const notTaken = await this.takeCommit(tree, report.branch, report.headSha, item.baseSha);
+    if (notTaken) {
+      await writeAtomic(attempt.files.exit, JSON.stringify({ ...base, code: null, reason: `the worker's work was not taken: ${notTaken}`, verdict }) + '\n');
+      return super.readExit(attempt);
+    }
     if (report.result !== null) await writeAtomic(attempt.files.result, report.result);
     await writeAtomic(attempt.files.exit, JSON.stringify({ ...base, code: report.exitCode, reason: report.exitCode === 0 ? '' : report.detail, verdict }) + '\n');
     return super.readExit(attempt);
+  }
+
+  /** Fast-forwards `tree` to the worker's `head`, fetched from `branch`; why not, in words, or null once done. */
+  private async takeCommit(tree: string, branch: string, head: string, baseSha: string): Promise<string | null> {
+    // A worktree being made here meanwhile holds a placeholder HEAD that the fetch's connectivity check cannot read
+    // ("bad object worktrees/…/HEAD"): tried again a few times before the work is refused.
+    for (let tries = 1; ; tries++) {
+      try {
+        await this.inTurn(() => git(this.q.repoRoot, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--end-of-options', this.q.remote, `refs/heads/${branch}`]));
+        break;
+      } catch (err) {
+        if (tries < FETCH_TRIES) {
+          await new Promise((r) => setTimeout(r, 250 * tries));
+          continue;
+        }
+        return `${branch} could not be fetched from ${this.q.remote}: ${err instanceof GitError ? err.message.split('\n').slice(0, 2).join(' ') : String(err)}`;
+      }
+    }
+    if ((await revParse(this.q.repoRoot, `${head}^{commit}`)) === null) return `its commit ${head.slice(0, 12)} is not on ${this.q.remote} ${branch}`;
+    if (!(await isAncestor(this.q.repoRoot, baseSha, head))) return `its commit ${head.slice(0, 12)} does not grow from the package's base ${baseSha.slice(0, 12)}`;
+    await git(tree, ['merge', '--ff-only', '--quiet', '--end-of-options', head]);
+    return null;
   }
 
   /** The attempt's row, read at most every `everyMs`. */
@@ -183,5 +229,8 @@ export class QueueExecutor extends LocalExecutor {
     return runId ? { featureId: this.q.featureId, runId, packageId: attempt.packageId, attempt: attempt.attempt } : null;
   }
 }
+
+/** How often a worker's branch is fetched before its work is refused. */
+const FETCH_TRIES = 5;
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

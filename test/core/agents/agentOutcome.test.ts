@@ -129,6 +129,12 @@ describe('decideOutcome: a refused path in words', () => {
     assert.equal(decideOutcome({ ...base, verdict: parseVerdict('none', 'Gemini CLI is not running in a trusted directory.\n') }).reason, 'the agent exited with code 1 — it said: Gemini CLI is not running in a trusted directory.');
   });
 
+  it('no exit code: the runner\'s (or the queue\'s) words why, where it gave them', () => {
+    assert.equal(decideOutcome({ ...base, exitCode: null, verdict: null }).reason, 'the agent ended without an exit code');
+    assert.equal(decideOutcome({ ...base, exitCode: null, verdict: null, ended: 'no worker did it: its last worker (w1) stopped answering, after 3 tries' }).reason, 'no worker did it: its last worker (w1) stopped answering, after 3 tries');
+    assert.match(decideOutcome({ ...base, exitCode: null, timedOut: true, verdict: null, ended: 'stopped' }).reason ?? '', /^timed out/, 'a time-out says so first');
+  });
+
   it('refusedPathText names what was tried', () => {
     assert.equal(refusedPathText({ path: '/home/p/x', code: 'EROFS', syscall: 'rename', line: '' }), 'its walls did not let it rename /home/p/x (read-only inside the walls)');
     assert.equal(refusedPathText({ path: '/home/p/x', code: 'EACCES', syscall: null, line: '' }), 'its walls did not let it write /home/p/x (read-only inside the walls)');
