@@ -114,16 +114,34 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
   });
   // Ctrl-C (or SIGTERM): the package under way is finished and reported, nothing new claimed; a second one leaves at once.
   let stopping = false;
+  // The idle slots' wake-ups: a stop, or a package queued.
+  const idle = new Set<() => void>();
   const stop = () => {
     if (stopping) process.exit(130);
     stopping = true;
+    for (const wake of [...idle]) wake();
     io.err(`${name}: stopping after the package under way (Ctrl-C again to leave at once; its claim then lapses and another worker takes it)\n`);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  let listener: { close(): void } | null = null;
   try {
     await worker.register();
     io.err(`${name}: working for ${redactSecrets(coordinator.url)} with ${Object.keys(agents).join(', ')}${labels.length ? ` (labels ${labels.join(', ')})` : ''}${slots > 1 ? `, ${slots} packages at once` : ''}\n`);
+    // An idle slot looks again when a package is queued or given back (PostgreSQL's NOTIFY), else after --idle.
+    listener = queue.onWork(() => {
+      for (const wake of [...idle]) wake();
+    });
+    const rest = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          idle.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, ms);
+        idle.add(wake);
+      });
     // Each slot takes its own turns: at most `slots` packages at once, each claimed, checked, done and reported alone.
     let away = false;
     const slot = async (): Promise<void> => {
@@ -144,7 +162,7 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
         away = false;
         io.out(turnLine(name, turn) + '\n');
         if (flags.has('once') || stopping) return;
-        if (turn.kind === 'idle') await new Promise((r) => setTimeout(r, idleMs));
+        if (turn.kind === 'idle') await rest(idleMs);
         if (stopping) return;
       }
     };
@@ -161,6 +179,7 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
     if (failed) throw failed.reason;
     return 0;
   } finally {
+    listener?.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await opened.close();

@@ -25,6 +25,13 @@ const pkg = (packageId: string, extra: Partial<QueuedPackage> = {}): QueuedPacka
 const worker = (name: string, agents = ['codex'], labels: string[] = []) => ({ name, machine: `${name}.local`, agents, labels, slots: 1 });
 const report = (branch: string) => ({ branch, headSha: 'c'.repeat(40), exitCode: 0, detail: 'done', result: null });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function waitUntil(ok: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
 
 async function coordinator(repoKey: string) {
   return PgCoordinator.open(cluster.url, repoKey);
@@ -124,6 +131,40 @@ describe('the work queue on PostgreSQL', () => {
       assert.equal((await c.queue().workers()).find((x) => x.name === 'a')!.leaseMs, 300, 'whoever reads it');
     } finally {
       await c.close();
+    }
+  });
+
+  test('heard at once: a package queued or given back wakes the workers listening; a report, a give-back and a give-up reach the driver with the attempt\'s key; another repository\'s are not heard', async () => {
+    const c = await coordinator('git:listen');
+    const other = await coordinator('git:listen-other');
+    try {
+      const q = c.queue();
+      const work: string[] = [];
+      const ends: string[] = [];
+      const heardWork = q.onWork(() => work.push('work'))!;
+      const heardEnds = q.onEnd((k) => ends.push(`${k.packageId}#${k.attempt}`))!;
+      assert.ok(heardWork && heardEnds, 'a coordinator listens');
+      await sleep(300); // the listeners' own connections: LISTEN issued
+      await other.queue().enqueue([pkg('elsewhere')]);
+      await q.enqueue([pkg('p'), pkg('q', { maxTries: 1 })]);
+      await waitUntil(() => work.length === 1, 'the queued packages heard, once for the batch');
+      await q.register(worker('a'));
+      const first = (await q.claim('a'))!;
+      assert.equal(await q.release(first, 'a', 'not here'), true);
+      await waitUntil(() => work.length === 2 && ends.includes('p#1'), 'a give-back heard by workers and the driver');
+      const second = (await q.claim('a'))!;
+      assert.equal(second.item.packageId, 'q');
+      assert.equal(await q.report(second, 'a', { branch: 'waves-workers/f/r1/q/1.1', headSha: BASE, exitCode: 0, detail: 'done', result: null }), true);
+      await waitUntil(() => ends.includes('q#1'), 'a report heard by the driver');
+      assert.deepEqual(ends, ['p#1', 'q#1']);
+      heardWork.close();
+      heardEnds.close();
+      await q.enqueue([pkg('after-close')]);
+      await sleep(300);
+      assert.equal(work.length, 2, 'nothing heard once closed');
+    } finally {
+      await c.close();
+      await other.close();
     }
   });
 

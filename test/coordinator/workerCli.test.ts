@@ -231,6 +231,28 @@ describe('waves worker', () => {
     }
   });
 
+  test('an idle worker hears a package queued at once (not at its next look, two minutes away), and Ctrl-C while idle stops it at once', async () => {
+    const w = world(1);
+    const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(w.driver));
+    const worker = spawn(process.execPath, [BIN, 'worker', '--coordinator', cluster.url, '--remote', w.remote, '--name', 'listening', '--agent-argv', AGENT, '--idle', '120'], { cwd: w.clones[0]!, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    worker.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    worker.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => worker.once('exit', (code) => r(code)));
+    try {
+      await waitFor(() => /listening: nothing to claim/.test(out), 'the worker to go idle', 60_000);
+      await new Promise((r) => setTimeout(r, 500)); // its listener's LISTEN issued
+      await c.queue().enqueue([queued(w, 'heard', ['write heard/x.txt at once', 'commit'])]);
+      await waitFor(() => /listening: heard done \(claim 1\)/.test(out), 'the idle worker to take the package queued', 30_000);
+      await waitFor(() => (out.match(/nothing to claim/g) ?? []).length >= 2, 'the worker idle again', 30_000);
+      worker.kill('SIGINT');
+      assert.equal(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))]), 0, out);
+    } finally {
+      if (worker.exitCode === null) worker.kill('SIGKILL');
+      await c.close();
+    }
+  });
+
   test('PostgreSQL stopped under a waiting worker: it says so once and waits; started again, the worker takes the package queued then; Ctrl-C stops it', async () => {
     const w = world(1);
     const key = await repositoryKeyOf(w.driver);

@@ -60,6 +60,9 @@ function parseCancelRequests(raw: unknown): CancelRequest[] {
 /** Clients given a listener for their 'error' event (once each). */
 const listened = new WeakSet<PoolClient>();
 
+/** How long a listener waits before it connects again after losing its connection. */
+const LISTEN_RETRY_MS = 3_000;
+
 /** Errors that mean the database is out of reach (not a refusal of a query). */
 function isConnectionError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
@@ -102,13 +105,14 @@ const loadPg = (): typeof import('pg') => (pgModule ??= require('pg') as typeof 
 export class PgCoordinator {
   private readonly pool: Pool;
   private closed = false;
+  private readonly listeners = new Set<{ close(): void }>();
 
   private constructor(
     /** The URL with its password hidden: for messages. */
     readonly where: string,
     readonly repoKey: string,
-    url: string,
-    connectTimeoutMs: number,
+    private readonly url: string,
+    private readonly connectTimeoutMs: number,
   ) {
     this.pool = new (loadPg().Pool)({
       connectionString: url,
@@ -148,7 +152,53 @@ export class PgCoordinator {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const l of [...this.listeners]) l.close();
     await this.pool.end().catch(() => undefined);
+  }
+
+  /**
+   * Hears PostgreSQL's `NOTIFY` on `channel` (a plain identifier) on a connection of its own, not
+   * the pool's; a lost connection is made again every few seconds until `close()`. What is sent
+   * while it is away is not heard: a listener is a hint to look sooner, never the only way a
+   * change is seen (the caller still polls).
+   */
+  listen(channel: string, onNotify: (payload: string) => void): { close(): void } {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new CoordinatorError(`not a channel name: ${channel}`);
+    let client: import('pg').Client | null = null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let closed = false;
+    const again = () => {
+      client?.removeAllListeners();
+      void client?.end().catch(() => undefined); // already broken: its end is all that is left of it
+      client = null;
+      if (!closed) timer = setTimeout(connect, LISTEN_RETRY_MS);
+    };
+    const connect = () => {
+      if (closed) return;
+      const c = new (loadPg().Client)({ connectionString: this.url, connectionTimeoutMillis: this.connectTimeoutMs, application_name: 'wave-orchestrator-listen' });
+      client = c;
+      c.on('error', again);
+      c.on('end', () => client === c && again());
+      c.on('notification', (n) => n.channel === channel && onNotify(n.payload ?? ''));
+      c.connect()
+        .then(() => c.query(`LISTEN ${channel}`))
+        .catch(() => client === c && again());
+    };
+    const listener = {
+      close: () => {
+        closed = true;
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        const c = client;
+        client = null;
+        c?.removeAllListeners();
+        c?.on('error', () => undefined);
+        void c?.end().catch(() => undefined); // closing: nothing to tell anyone
+      },
+    };
+    this.listeners.add(listener);
+    connect();
+    return listener;
   }
 
   /** One transaction; connection trouble becomes `CoordinatorUnavailableError`, any other error a `CoordinatorError`. */
@@ -188,7 +238,7 @@ export class PgCoordinator {
 
   /** Pull workers' queue of this repository (ADR 0037), over this coordinator's connections. */
   queue(leaseMs?: number): PgWorkQueue {
-    return new PgWorkQueue((work) => this.transaction(work), this.repoKey, leaseMs);
+    return new PgWorkQueue((work) => this.transaction(work), this.repoKey, leaseMs, (channel, onNotify) => this.listen(channel, onNotify));
   }
 
   // -- Schema ------------------------------------------------------------------------------

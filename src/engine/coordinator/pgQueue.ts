@@ -5,6 +5,7 @@
  * database's clock. Every heartbeat, release and report names the claim's fence in its `WHERE`:
  * a worker that lost its lease changes nothing, and is told so. Every value is a query parameter.
  */
+import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import {
   DEFAULT_QUEUE_LEASE_MS,
@@ -98,13 +99,53 @@ function itemOf(r: QueueRow): QueueItem {
 /** How long a worker leaves a package it gave back to the others before it may take it again itself. */
 export const RECLAIM_PAUSE_MS = 10_000;
 
+/** Hears a channel's notifications (PgCoordinator.listen). */
+type Listen = (channel: string, onNotify: (payload: string) => void) => { close(): void };
+
+/** A queued attempt's key as an end's notification carries it. */
+export interface QueueKey {
+  featureId: string;
+  runId: string;
+  packageId: string;
+  attempt: number;
+}
+
 export class PgWorkQueue {
   constructor(
     private readonly transaction: Transaction,
     private readonly repoKey: string,
     /** A claim's lease; renewed by each heartbeat. */
     readonly leaseMs: number = DEFAULT_QUEUE_LEASE_MS,
+    private readonly listen?: Listen,
   ) {}
+
+  /** The repository's channels: work queued or given back (for the workers), an attempt's row ended (for its driver). */
+  private channel(kind: 'work' | 'end'): string {
+    return `waves_${kind}_${createHash('sha256').update(this.repoKey).digest('hex').slice(0, 24)}`;
+  }
+
+  /**
+   * `onWork` when a package is queued or given back, so an idle worker looks at once instead of
+   * at its next look; null without a listener. A hint: the worker still looks every so often.
+   */
+  onWork(onWork: () => void): { close(): void } | null {
+    return this.listen?.(this.channel('work'), () => onWork()) ?? null;
+  }
+
+  /** `onEnd` with an attempt's key when its row was reported, given back or given up; null without a listener. A hint, as `onWork`. */
+  onEnd(onEnd: (key: QueueKey) => void): { close(): void } | null {
+    return (
+      this.listen?.(this.channel('end'), (payload) => {
+        const key = parseKey(payload);
+        if (key) onEnd(key);
+      }) ?? null
+    );
+  }
+
+  /** Notifies `kind`'s channel when the transaction commits. */
+  private async notify(db: PoolClient, kind: 'work' | 'end', key?: QueueKey): Promise<void> {
+    await db.query('SELECT pg_notify($1, $2)', [this.channel(kind), key ? JSON.stringify([key.featureId, key.runId, key.packageId, key.attempt]) : '']);
+  }
 
   /** Puts packages on the queue (the driver). One already there keeps its state, claim and tries. Throws `CoordinatorError` for one that is not well-formed. */
   async enqueue(packages: readonly QueuedPackage[]): Promise<void> {
@@ -120,6 +161,7 @@ export class PgWorkQueue {
           [this.repoKey, p.featureId, p.runId, p.packageId, p.agent, [...p.labels], p.planFile, p.planHash, p.baseRef, p.baseSha, JSON.stringify({ prompt: p.order.prompt, upstream: p.order.upstream, timeoutMs: p.order.timeoutMs }), p.maxTries ?? DEFAULT_QUEUE_TRIES, p.attempt],
         );
       }
+      if (packages.length) await this.notify(db, 'work');
     });
   }
 
@@ -191,7 +233,11 @@ export class PgWorkQueue {
          WHERE repo_key = $1 AND feature_id = $2 AND run_id = $3 AND package_id = $4 AND attempt = $8 AND worker = $5 AND fence = $6 AND state = 'claimed'`,
         [this.repoKey, claim.item.featureId, claim.item.runId, claim.item.packageId, worker, claim.fence, queueReason(`${worker}: ${reason}`), claim.item.attempt],
       );
-      return (r.rowCount ?? 0) > 0;
+      if (!r.rowCount) return false;
+      // Another worker may take it now; its driver hears of it (given up at its bound).
+      await this.notify(db, 'work');
+      await this.notify(db, 'end', claim.item);
+      return true;
     });
   }
 
@@ -204,7 +250,9 @@ export class PgWorkQueue {
          WHERE repo_key = $1 AND feature_id = $2 AND run_id = $3 AND package_id = $4 AND attempt = $8 AND worker = $5 AND fence = $6 AND state = 'claimed'`,
         [this.repoKey, claim.item.featureId, claim.item.runId, claim.item.packageId, worker, claim.fence, JSON.stringify(parseReport(report)), claim.item.attempt],
       );
-      return (r.rowCount ?? 0) > 0;
+      if (!r.rowCount) return false;
+      await this.notify(db, 'end', claim.item);
+      return true;
     });
   }
 
@@ -275,4 +323,17 @@ export class PgWorkQueue {
       return rows.map((r) => ({ name: r.name, machine: r.machine, agents: r.agents, labels: r.labels, slots: r.slots, draining: r.draining, leaseMs: r.lease_ms, heartbeatAt: r.heartbeat_at.toISOString(), silentMs: Number(r.silent_ms) }));
     });
   }
+}
+
+/** An attempt's key from an end's notification, or null when it is not one. */
+function parseKey(payload: string): QueueKey | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(payload);
+  } catch {
+    return null; // not ours: nothing to look at
+  }
+  if (!Array.isArray(v) || v.length !== 4) return null;
+  const [featureId, runId, packageId, attempt] = v as unknown[];
+  return typeof featureId === 'string' && typeof runId === 'string' && typeof packageId === 'string' && Number.isSafeInteger(attempt) ? { featureId, runId, packageId, attempt: attempt as number } : null;
 }

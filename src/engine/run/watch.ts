@@ -5,7 +5,7 @@
  * follows `needs-input` (a person is needed, or no longer), and notices a runner that is gone
  * without an exit record (interrupted) or never started (failed).
  */
-import type { RunContext } from './context';
+import { errorText, type RunContext } from './context';
 import type { LiveAttempt } from './liveAttempts';
 import type { Exits } from './exit';
 import type { LoopHandoffs } from './handoffs';
@@ -13,6 +13,9 @@ import { retriesSpent, type CandidateRunRecord, type PackageRunRecord } from '..
 import { candidateOf, candidateOfKey } from '../../core/run/candidates';
 
 export class AttemptWatcher {
+  /** What a failed check last said of each attempt (said once, not at every look). */
+  private readonly said = new WeakMap<LiveAttempt, string>();
+
   constructor(
     private readonly ctx: RunContext,
     private readonly loop: LoopHandoffs,
@@ -22,7 +25,7 @@ export class AttemptWatcher {
   /** Follows the attempt (its watch, and the poll) until its exit is handled. */
   watch(live: LiveAttempt): void {
     this.ctx.attempts.track(live);
-    live.watcher = live.attempt.watch(() => void this.check(live));
+    live.watcher = live.attempt.watch(() => this.checkSafely(live));
   }
 
   unwatch(live: LiveAttempt): void {
@@ -34,12 +37,25 @@ export class AttemptWatcher {
   /** The slow poll: every live attempt is checked, and its runner's liveness every fifth poll. */
   poll(now: number): void {
     for (const attempt of this.ctx.attempts.live()) {
-      void this.check(attempt);
+      this.checkSafely(attempt);
       if (now - attempt.checkedAt > 5 * this.ctx.pollMs) {
         attempt.checkedAt = now;
         void this.checkRunnerAlive(attempt);
       }
     }
+  }
+
+  /**
+   * `check`, whose failure (an executor that could not read an end: a coordinator's queue, a
+   * fetch) is said once per attempt and tried again at the next look, never thrown into the void.
+   */
+  private checkSafely(live: LiveAttempt): void {
+    this.check(live).catch((err: unknown) => {
+      const text = `${live.packageId}: its end could not be read (tried again at the next look): ${errorText(err)}`;
+      if (this.said.get(live) === text) return;
+      this.said.set(live, text);
+      this.ctx.problem(text, live.packageId);
+    });
   }
 
   /** Its exit (processed once), else its needs-input state. */
@@ -164,7 +180,7 @@ export class AttemptWatcher {
       } else {
         this.watch(again);
         ctx.attempts.forgetLost(id);
-        void this.check(again);
+        this.checkSafely(again);
       }
     }
     this.loop.wake();

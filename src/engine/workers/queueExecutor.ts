@@ -41,6 +41,9 @@ export class QueueExecutor extends LocalExecutor {
   private readonly baseOf = new Map<string, { ref: string; sha: string | null }>();
   private readonly looked = new Map<string, { at: number; item: QueueItem | null }>();
   private turns: Promise<unknown> = Promise.resolve();
+  private readonly watchers = new Map<string, () => void>();
+  private readonly reading = new Map<string, Promise<ExitRecord | null>>();
+  private ends: { close(): void } | null = null;
 
   constructor(private readonly q: QueueExecutorOptions) {
     super({ ...q, pool: false });
@@ -128,8 +131,28 @@ export class QueueExecutor extends LocalExecutor {
     return { pid: null };
   }
 
-  override watch(): null {
-    return null; // the engine's poll reads the queue (`readExit`)
+  /**
+   * Its end heard from the queue (PostgreSQL's NOTIFY on a report, a give-back or a give-up): the
+   * engine looks at once, past `readExit`'s throttle. The engine's poll reads it all the same.
+   */
+  override watch(attempt: AttemptPlace, onChange: () => void): { close(): void } | null {
+    const key = this.keyOf(attempt);
+    if (!key) return null;
+    const id = keyText(key);
+    this.watchers.set(id, () => {
+      this.looked.delete(attempt.dir);
+      onChange();
+    });
+    this.ends ??= this.q.queue.onEnd((k) => this.watchers.get(keyText(k))?.());
+    return {
+      close: () => {
+        this.watchers.delete(id);
+        if (this.watchers.size === 0) {
+          this.ends?.close();
+          this.ends = null;
+        }
+      },
+    };
   }
 
   override async readNeedsInput(): Promise<NeedsInputReadout> {
@@ -158,7 +181,17 @@ export class QueueExecutor extends LocalExecutor {
    * Its end: the exit record written here once the queue says so — done (the worker's commit
    * fetched into this attempt's tree, the agent's record beside it) or given up (dead).
    */
-  override async readExit(attempt: AttemptPlace): Promise<ExitRecord | null> {
+  override readExit(attempt: AttemptPlace): Promise<ExitRecord | null> {
+    // One read at a time per attempt: the watch and the poll both ask, and taking a commit twice
+    // would race the engine's own handling of the first (its tree merged and removed meanwhile).
+    const under = this.reading.get(attempt.dir);
+    if (under) return under;
+    const read = this.readEnd(attempt).finally(() => this.reading.delete(attempt.dir));
+    this.reading.set(attempt.dir, read);
+    return read;
+  }
+
+  private async readEnd(attempt: AttemptPlace): Promise<ExitRecord | null> {
     const written = await super.readExit(attempt);
     if (written) return written;
     let item: QueueItem | null;
@@ -229,6 +262,8 @@ export class QueueExecutor extends LocalExecutor {
     return runId ? { featureId: this.q.featureId, runId, packageId: attempt.packageId, attempt: attempt.attempt } : null;
   }
 }
+
+const keyText = (k: { featureId: string; runId: string; packageId: string; attempt: number }) => JSON.stringify([k.featureId, k.runId, k.packageId, k.attempt]);
 
 /** How often a worker's branch is fetched before its work is refused. */
 const FETCH_TRIES = 5;
