@@ -147,7 +147,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     return 0;
   }
 
-  const queue = workersRemote !== undefined && coordinator ? await queueFor(io, file, coordinator, workersRemote) : null;
+  const queue = workersRemote !== undefined && coordinator ? await queueFor(io, file, coordinator, workersRemote, agent.id) : null;
   if (typeof queue === 'number') return queue;
   if (queue) request.executor = queue.executor;
   try {
@@ -161,7 +161,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
  * The queue executor of a run on pull workers: the coordinator opened for the plan's repository,
  * the plan's file and hash as the workers check them at the base; or 2 with why not said.
  */
-async function queueFor(io: Io, file: string, coordinator: NonNullable<ReturnType<typeof coordinatorFrom>>, remote: string): Promise<number | { executor: NonNullable<StartRequest['executor']>; close(): Promise<void> }> {
+async function queueFor(io: Io, file: string, coordinator: NonNullable<ReturnType<typeof coordinatorFrom>>, remote: string, agent: string): Promise<number | { executor: NonNullable<StartRequest['executor']>; close(): Promise<void> }> {
   const repo = await repositoryRoot(path.dirname(path.resolve(file)));
   if (!repo) throw new UsageError(`${file} is not in a git repository`);
   let opened: Awaited<ReturnType<typeof openCoordinator>>;
@@ -176,7 +176,7 @@ async function queueFor(io: Io, file: string, coordinator: NonNullable<ReturnTyp
     const source = await loadPlan(file);
     const queue = opened.queue();
     // Said once here rather than by every worker later: the plan they will read, and who is there to take what.
-    const start = await workersStart(source, await queue.workers());
+    const start = await workersStart(source, await queue.workers(), agent);
     if (start.problem) {
       io.err(`waves: ${start.problem}\n`);
       await opened.close();

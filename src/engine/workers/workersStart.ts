@@ -23,9 +23,10 @@ export interface WorkersStart {
 /**
  * The check of `source` (its repository, file and text) against the plan the workers will read,
  * and of its packages against `workers` (the repository's, as the queue lists them), each alive
- * within its own lease.
+ * within its own lease; `agent`: the run's agent (its preset's id, or `custom`), which its
+ * packages run unless one names another.
  */
-export async function workersStart(source: PlanSource, workers: readonly WorkerRow[]): Promise<WorkersStart> {
+export async function workersStart(source: PlanSource, workers: readonly WorkerRow[], agent?: string): Promise<WorkersStart> {
   const repo = source.repo;
   if (!repo) return { problem: `${source.file} is not in a git repository: workers fetch their bases from a shared remote`, notes: [] };
   const file = path.relative(repo, source.file).split(path.sep).join('/');
@@ -46,6 +47,8 @@ export async function workersStart(source: PlanSource, workers: readonly WorkerR
   const live = workers.filter((w) => !w.draining && w.silentMs <= w.leaseMs);
   const notes: string[] = [];
   if (live.length === 0) notes.push(`no worker is working for this repository now${workers.length ? ` (${workers.length} known: draining or silent)` : ''}: the packages wait in the queue until one claims them (waves worker --coordinator … in a clone that reaches the same remote)`);
+  else if (agent !== undefined && !live.some((w) => w.agents.includes(agent)))
+    notes.push(`no worker working now runs ${agent} (they run ${[...new Set(live.flatMap((w) => w.agents))].join(', ')}): its packages wait in the queue until one does (waves worker --agents ${agent}, or --agent-argv for a custom one)`);
   else
     for (const pkg of source.analysis.plan.packages) {
       const requires = requiresOf(pkg);
