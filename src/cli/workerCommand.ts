@@ -12,7 +12,7 @@ import { RUN_OPTIONS } from '../core/run/runOptionTable';
 import { isQueueName } from '../core/coordinator/workQueue';
 import { visibleText } from '../core/present/visibleText';
 import { heartbeatText, isSilent } from '../core/present/workerText';
-import { confinementAvailable, ConfinementUnavailableError, CoordinatorError, CoordinatorUnavailableError, openCoordinator, PullWorker, redactSecrets, repositoryRoot, resolveProgram, workOnPackage, type TurnOutcome, type WorkerRow } from '../engine';
+import { confinementAvailable, ConfinementUnavailableError, CoordinatorError, CoordinatorUnavailableError, openCoordinator, PullWorker, stopLeftovers, redactSecrets, repositoryRoot, resolveProgram, workOnPackage, type TurnOutcome, type WorkerRow } from '../engine';
 import { parseArgs, UsageError } from './args';
 import type { Io } from './io';
 import { agentFrom, coordinatorFrom, repeatedFlags, worktreeAndWallsFrom } from './runArgs';
@@ -110,7 +110,7 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
     queue,
     info: { name, agents: Object.keys(agents), labels, slots },
     place,
-    work: (claim, signal) => workOnPackage(claim, { place, ...(confinement ? { confinement } : {}) }, signal),
+    work: (claim, signal) => workOnPackage(claim, { place, worker: name, ...(confinement ? { confinement } : {}) }, signal),
   });
   // Ctrl-C (or SIGTERM): the package under way is finished and reported, nothing new claimed; a second one leaves at once.
   let stopping = false;
@@ -128,6 +128,9 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
   try {
     await worker.register();
     io.err(`${name}: working for ${redactSecrets(coordinator.url)} with ${Object.keys(agents).join(', ')}${labels.length ? ` (labels ${labels.join(', ')})` : ''}${slots > 1 ? `, ${slots} packages at once` : ''}\n`);
+    // What a worker killed outright in this clone left running: its runners asked to stop (their claims are gone).
+    const stopped = await stopLeftovers(clone, queue, name);
+    if (stopped.length) io.err(`${name}: stopped what a worker before it left running in this clone: ${stopped.join(', ')}\n`);
     // An idle slot looks again when a package is queued or given back (PostgreSQL's NOTIFY), else after --idle.
     listener = queue.onWork(() => {
       for (const wake of [...idle]) wake();

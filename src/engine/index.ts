@@ -130,7 +130,7 @@ export {
   type SharedResult,
   type WorkerRow,
 } from './coordinator';
-export { PullWorker, QueueExecutor, workersStart, workOnPackage, type TurnOutcome } from './workers';
+export { PullWorker, QueueExecutor, stopLeftovers, workersStart, workOnPackage, type TurnOutcome } from './workers';
 export { checkCoordinatorUrl, plannedConflictText, plannedFeatures, plannedFeatureText, redactSecrets, type PlannedConflict, type PlannedFeature } from '../core/coordinator/sharedCoordinator';
 export type { LockEntry } from '../core/run/lockTable';
 export {

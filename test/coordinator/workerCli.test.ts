@@ -253,6 +253,44 @@ describe('waves worker', () => {
     }
   });
 
+  test('a worker killed outright leaves its agent running; the next worker started in that clone stops it (its claim lapsed), and says so', async () => {
+    const w = world(1);
+    const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(w.driver));
+    const never = path.join(tempDir('waves-gate-'), 'never');
+    try {
+      // One try: once its claim lapses it is a dead letter, and the next worker has nothing to claim.
+      await c.queue().enqueue([{ ...queued(w, 'left', [`wait-for ${never}`, 'write left/x.txt never', 'commit']), maxTries: 1 }]);
+      const killed = spawn(process.execPath, [BIN, 'worker', '--coordinator', cluster.url, '--remote', w.remote, '--name', 'gone', '--agent-argv', AGENT, '--lease', '2', '--once'], { cwd: w.clones[0]!, env, stdio: 'ignore' });
+      await waitFor(async () => (await c.queue().items('f', 'r1'))[0]?.worker === 'gone', 'the worker to claim it', 60_000);
+      const dir = path.join(w.clones[0]!, '.waves', 'runs', 'f', 'r1.1', 'left', '1');
+      const meta = path.join(dir, 'meta.json');
+      await waitFor(() => fs.existsSync(meta), 'its runner to start', 60_000);
+      killed.kill('SIGKILL');
+      await new Promise((r) => killed.once('exit', r));
+      const runnerPid = (JSON.parse(fs.readFileSync(meta, 'utf8')) as { runnerPid: number }).runnerPid;
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false; // gone
+        }
+      };
+      assert.ok(alive(runnerPid), 'its runner outlived it');
+      // Its claim lapses (2 s); a worker started again in the clone stops what it left.
+      await new Promise((r) => setTimeout(r, 2_500));
+      const again = waves(w.clones[0]!, 'worker', '--coordinator', cluster.url, '--remote', w.remote, '--name', 'gone', '--agent-argv', AGENT, '--lease', '2', '--idle', '0.2', '--once');
+      assert.equal(again.code, 0, again.out + again.err);
+      assert.match(again.err, /^gone: stopped what a worker before it left running in this clone: left \(claim 1\)$/m);
+      await waitFor(() => fs.existsSync(path.join(dir, 'exit.json')), 'the runner to end the agent and write its end', 30_000);
+      assert.equal((JSON.parse(fs.readFileSync(path.join(dir, 'exit.json'), 'utf8')) as { cancelled: boolean }).cancelled, true);
+      await waitFor(() => !alive(runnerPid), 'the runner gone', 30_000);
+      assert.equal(fs.existsSync(path.join(w.clones[0]!, 'left', 'x.txt')), false);
+    } finally {
+      await c.close();
+    }
+  });
+
   test('PostgreSQL stopped under a waiting worker: it says so once and waits; started again, the worker takes the package queued then; Ctrl-C stops it', async () => {
     const w = world(1);
     const key = await repositoryKeyOf(w.driver);

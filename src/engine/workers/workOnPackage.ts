@@ -14,6 +14,7 @@ import { AttemptSupervisor, ConfinementUnavailableError, LocalExecutor, runnerSp
 import type { Claim } from '../coordinator';
 import { git, revParse } from '../git';
 import { agentOf, type WorkerPlace } from './claimChecks';
+import { CLAIM_NOTE, type ClaimNote } from './leftovers';
 
 export interface WorkOptions {
   place: WorkerPlace;
@@ -23,6 +24,8 @@ export interface WorkOptions {
   runnerScript?: string;
   /** Added to the agent's environment. */
   env?: Record<string, string>;
+  /** The worker's name, noted beside the attempt (a worker started later in this clone stops what it left: leftovers.ts). */
+  worker?: string;
 }
 
 /** The branch a claim's work is pushed to: its own (the run, the package's attempt, the claim's fence), so no two claims ever push to one. */
@@ -51,6 +54,9 @@ export async function workOnPackage(claim: Claim, options: WorkOptions, signal: 
   await git(place.clone, ['update-ref', '--end-of-options', base, item.baseSha]);
   // Its own folder per claim: the run's attempt and the claim's fence.
   const attempt = executor.attempt(`${item.runId}.${item.attempt}`, item.packageId, claim.fence);
+  await fs.promises.mkdir(attempt.dir, { recursive: true });
+  const note: ClaimNote = { featureId: item.featureId, runId: item.runId, packageId: item.packageId, attempt: item.attempt, fence: claim.fence, worker: options.worker ?? '' };
+  await fs.promises.writeFile(path.join(attempt.dir, CLAIM_NOTE), JSON.stringify(note) + '\n');
   const tree = await executor.prepareTree({ packageId: item.packageId, isolated: true, base, reason: `Wave Orchestrator worker: ${item.featureId}/${item.packageId}, claim ${claim.fence}`, attempt, signal, ...(item.order.timeoutMs ? { timeoutMs: item.order.timeoutMs } : {}) });
   // Its dependencies' records beside its attempt; the prompt names them there.
   const upstream: Record<string, string> = {};
