@@ -223,7 +223,8 @@ ${agentOptionsHelp(HOSTS_AGENT)}
 const WORKER_WALLS = WORKTREE_AND_WALLS.filter((o) => o.walls);
 
 export const WORKER_HELP = `waves worker --coordinator postgres://… [--coordinator-repository KEY] [--remote NAME|URL]
-        [--name NAME] [--agents id,id] [--labels a,b] [--slots N] [--lease S] [--idle S] [--once]
+        [--name NAME] [--agents id,id] [--labels a,b] [--slots N]
+        [--lease S] [--idle S] [--once]
 ${optionsSynopsis('        ', [...HOSTS_AGENT, ...WORKER_WALLS])}
     A pull worker in this clone: claims packages from the work queue on the shared
     coordinator (those whose agent it runs and whose labels it has), checks each — its
@@ -235,7 +236,8 @@ ${optionsSynopsis('        ', [...HOSTS_AGENT, ...WORKER_WALLS])}
     --labels: what this machine has (gpu, macos…): a package whose plan requires labels
     (inputs.waves.requires) is claimed only by a worker with all of them. --slots: packages
     at once (default 1). --lease: seconds a claim lasts without a heartbeat (default 120);
-    --idle: seconds between looks at an empty queue (default 5); --once: one turn (per slot).
+    --idle: seconds between looks at an empty queue (default 5; a package queued wakes it at
+    once); --once: one turn (per slot).
     Ctrl-C finishes the packages under way, then stops. Early: a run queues its packages
     with waves run --coordinator … --workers REMOTE.
 ${agentOptionsHelp(HOSTS_AGENT)}
