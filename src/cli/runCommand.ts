@@ -184,7 +184,7 @@ async function queueFor(io: Io, file: string, coordinator: NonNullable<ReturnTyp
     }
     for (const note of start.notes) io.err(`waves: ${sanitize(note)}\n`);
     const plan = { file: path.relative(repo, source.file).split(path.sep).join('/'), hash: source.hash };
-    return { executor: (local, run) => new QueueExecutor({ ...local, queue, remote, plan: () => plan, labelsOf: (id) => run.requiresOf(id) }), close: () => opened.close() };
+    return { executor: (local, run) => new QueueExecutor({ ...local, queue, remote, plan: () => plan, labelsOf: (id) => run.requiresOf(id), stepsOf: (id) => run.approvedStepsOf(id) }), close: () => opened.close() };
   } catch (err) {
     await opened.close();
     if (!(err instanceof CoordinatorError || err instanceof CoordinatorUnavailableError)) throw err;

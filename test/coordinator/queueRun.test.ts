@@ -133,6 +133,56 @@ describe('a run on pull workers', () => {
     }
   });
 
+  test('verification on the worker: its approved steps run in its walls on its commit, and the driver takes their results (a failing one fails the package); a step the plan at the base does not give the package is not run there, and the driver verifies', async () => {
+    const plan = planYaml('verified-there', [
+      { id: 'a', write: ['a/**'], agent: ['write a/x.txt from a worker', 'commit'], commands: ['test -s a/x.txt'] },
+      { id: 'c', write: ['c/**'], agent: ['write c/x.txt from a worker', 'commit'], commands: ['test -s c/missing.txt'] },
+      { id: 'd', write: ['d/**'], agent: ['write d/x.txt from a worker', 'commit'], commands: ['test -s d/x.txt'] },
+    ]);
+    const { driver, remote, clone } = sharedRemote(plan);
+    const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(driver));
+    const queue = c.queue();
+    const walls = wallsOption(undefined);
+    assert.ok('walls' in walls);
+    const hash = createHash('sha256').update(plan, 'utf8').digest('hex');
+    const place = { clone, remote, env: process.env, agents: { custom: scriptedAgent() } };
+    const worker = new PullWorker({ queue, info: { name: 'w1', agents: ['custom'], labels: [], slots: 1 }, place, work: (claim, signal) => workOnPackage(claim, { place, runnerScript, worker: 'w1' }, signal) });
+    let running = true;
+    const working = (async () => {
+      while (running) if ((await worker.turn()).kind === 'idle') await new Promise((r) => setTimeout(r, 100));
+    })();
+    try {
+      const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
+        verification: 'approved',
+        maxParallel: 3,
+        // d's order carries a step its plan does not give it (as a driver that lied would): the worker runs none for d.
+        executor: (where, run) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash }), pollMs: 100, stepsOf: (id) => (id === 'd' ? [{ step: 'check-1', command: 'touch /tmp/planted-by-order' }] : run.approvedStepsOf(id)) }),
+      });
+      let outcome;
+      try {
+        outcome = await engine.run();
+      } finally {
+        engine.dispose();
+      }
+      const { a, c: cPkg, d } = outcome.state.packages;
+      assert.equal(a!.status, 'succeeded', JSON.stringify(a));
+      assert.deepEqual(a!.verification.map((v) => [v.ok, v.detail]), [[true, 'test -s a/x.txt: passed (on w1)']]);
+      assert.equal(fs.existsSync(path.join(clone, '.waves', 'runs', 'verified-there', `${outcome.state.runId}.1`, 'a', '1', 'verify-1.log')), true, "a's step ran on the worker");
+      assert.equal(cPkg!.status, 'failed', JSON.stringify(cPkg));
+      assert.match(cPkg!.lastError ?? '', /^verification failed: test -s c\/missing\.txt: exit 1 .*\(on w1\)$/);
+      // d: not run on the worker (not its plan's step); verified here, its own step.
+      assert.equal(d!.status, 'succeeded', JSON.stringify(d));
+      assert.deepEqual(d!.verification.map((v) => [v.ok, v.detail]), [[true, 'test -s d/x.txt: passed']]);
+      assert.equal(fs.existsSync('/tmp/planted-by-order'), false);
+      const [qa] = (await queue.items('verified-there', outcome.state.runId)).filter((i) => i.packageId === 'a');
+      assert.deepEqual(qa!.order.verify, [{ step: 'check-1', command: 'test -s a/x.txt' }]);
+    } finally {
+      running = false;
+      await working;
+      await c.close();
+    }
+  });
+
   test('each package is done by a worker and merged by the driver as any attempt: audited, verified here, in dependency order, the record carried', async () => {
     const plan = planYaml('queued', [
       { id: 'a', write: ['a/**'], agent: ['write a/x.txt from a worker', 'commit'], commands: ['test -s a/x.txt'] },

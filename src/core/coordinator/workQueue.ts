@@ -50,7 +50,34 @@ export interface WorkOrder {
   upstream: Record<string, string>;
   /** The agent's time limit (ms); null: none. */
   timeoutMs: number | null;
+  /**
+   * The verification steps the worker runs after its agent, in its walls (absent or empty: none;
+   * the driver verifies). Only commands of the plan the driver's person approved; the worker runs
+   * one only when the plan at the base (whose hash it checks) gives it to this package.
+   */
+  verify?: VerifyStep[];
 }
+
+/** A verification step as a work order carries it. */
+export interface VerifyStep {
+  step: string;
+  command: string;
+}
+
+/** A verification step's result as a worker reports it. */
+export interface VerifiedStep {
+  step: string;
+  command: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** The most verification steps an order may carry. */
+const MAX_VERIFY_STEPS = 64;
+const isVerifyStep = (v: unknown): v is VerifyStep => {
+  const s = v as Partial<VerifyStep> | null;
+  return !!s && typeof s === 'object' && typeof s.step === 'string' && s.step.length <= 200 && typeof s.command === 'string' && s.command.trim() !== '' && s.command.length <= 10_000;
+};
 
 /** The marks in an order's prompt for the paths only the worker knows. */
 export const PROMPT_PLACES = { worktree: '{{waves:worktree}}', resultFile: '{{waves:resultFile}}', attemptDir: '{{waves:attemptDir}}', repoRoot: '{{waves:repoRoot}}' } as const;
@@ -68,6 +95,7 @@ export function orderProblems(order: unknown): string[] {
   const up = o.upstream;
   if (!up || typeof up !== 'object' || Array.isArray(up) || !Object.entries(up).every(([id, text]) => isQueueName(id) && typeof text === 'string' && text.length <= MAX_ORDER_CHARS)) problems.push('order.upstream must map package ids to record texts');
   if (o.timeoutMs !== null && !(Number.isSafeInteger(o.timeoutMs) && (o.timeoutMs as number) > 0)) problems.push('order.timeoutMs must be a positive whole number or null');
+  if (o.verify !== undefined && !(Array.isArray(o.verify) && o.verify.length <= MAX_VERIFY_STEPS && o.verify.every(isVerifyStep))) problems.push(`order.verify must be a list of at most ${MAX_VERIFY_STEPS} steps {step, command}`);
   return problems;
 }
 
@@ -106,6 +134,8 @@ export interface WorkReport {
   detail: string;
   /** The agent's result record as it wrote it (null: none), for the driver to judge as any attempt's. */
   result: string | null;
+  /** The order's verification steps as the worker ran them on its commit (absent: it ran none). */
+  verification?: VerifiedStep[];
 }
 
 /** A worker as it says itself. */
@@ -176,7 +206,10 @@ export function parseReport(raw: unknown): WorkReport | null {
   if (typeof o.headSha !== 'string' || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(o.headSha)) return null;
   if (o.exitCode !== null && !Number.isSafeInteger(o.exitCode)) return null;
   const result = typeof o.result === 'string' && o.result.length <= MAX_ORDER_CHARS ? o.result : null;
-  return { branch: o.branch, headSha: o.headSha, exitCode: o.exitCode as number | null, detail: typeof o.detail === 'string' ? queueReason(o.detail) : '', result };
+  const verified = Array.isArray(o.verification) && o.verification.length <= MAX_VERIFY_STEPS && o.verification.every((v) => isVerifyStep(v) && typeof (v as VerifiedStep).ok === 'boolean' && typeof (v as VerifiedStep).detail === 'string')
+    ? (o.verification as VerifiedStep[]).map((v) => ({ step: v.step, command: v.command, ok: v.ok, detail: queueReason(v.detail) }))
+    : undefined;
+  return { branch: o.branch, headSha: o.headSha, exitCode: o.exitCode as number | null, detail: typeof o.detail === 'string' ? queueReason(o.detail) : '', result, ...(verified ? { verification: verified } : {}) };
 }
 
 /**

@@ -22,7 +22,7 @@ import type { ConfinementOptions } from './wallsDraw';
 import { childProcessLauncher, type Launcher, type LaunchRequest, type LaunchResult } from './launcher';
 import type { RunnerSpec } from './runnerFiles';
 import { newStartToken, RunnerPool } from './runnerPool';
-import { runVerification, type RunVerificationOptions, type StepResult } from './verification';
+import { runApprovedSteps, runVerification, type RunVerificationOptions, type StepResult } from './verification';
 import { copyListInto, setUpOnce } from './setupHook';
 import { overlayTools } from './wallsDeps';
 
@@ -256,8 +256,19 @@ export class LocalExecutor implements Executor {
     // The commands see the tree's branch at its leftovers commit.
     await this.landedIn(options.cwd);
     // Inside walls of their own, as the agents are, unless the person chose none.
+    return runVerification(this.commandWalls(options));
+  }
+
+  /** `verify` for a pull worker, whose machine has no approvals: the caller vouches (runApprovedSteps). */
+  async verifyVouched(options: Omit<RunVerificationOptions, 'approvals' | 'approvedList'>): Promise<StepResult[]> {
+    await this.landedIn(options.cwd);
+    return runApprovedSteps(this.commandWalls(options));
+  }
+
+  /** Verification options with the commands' walls (and the runners started ahead). */
+  private commandWalls<T extends Omit<RunVerificationOptions, 'approvals' | 'approvedList'>>(options: T): T {
     const w = this.options.walls;
-    return runVerification(w ? { ...options, walls: { bwrap: w.bwrap, runnerScript: this.runnerScript, ...(w.options ? { options: w.options } : {}) }, ...(this.pool ? { pool: this.pool } : {}) } : options);
+    return w ? { ...options, walls: { bwrap: w.bwrap, runnerScript: this.runnerScript, ...(w.options ? { options: w.options } : {}) }, ...(this.pool ? { pool: this.pool } : {}) } : options;
   }
 
   /** The branch is in this repository already (once its leftovers commit has landed on it). */

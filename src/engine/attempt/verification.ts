@@ -175,6 +175,15 @@ function refusedNote(refused: readonly { target: string }[], registries: readonl
  */
 export async function runVerification(options: RunVerificationOptions): Promise<StepResult[]> {
   requireApproved(options);
+  return runApprovedSteps(options);
+}
+
+/**
+ * The steps run as `runVerification` runs them, their approval vouched for by the caller: a pull
+ * worker (ADR 0037), whose machine has no approvals, runs only commands the driver's person
+ * approved that the plan at its checked base gives the package.
+ */
+export async function runApprovedSteps(options: Omit<RunVerificationOptions, 'approvals' | 'approvedList'>): Promise<StepResult[]> {
   const results: StepResult[] = [];
   for (let i = 0; i < options.steps.length; i++) {
     if (options.signal?.aborted) break;

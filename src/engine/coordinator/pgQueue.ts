@@ -158,7 +158,7 @@ export class PgWorkQueue {
         await db.query(
           `INSERT INTO waves_queue (repo_key, feature_id, run_id, package_id, attempt, agent, labels, plan_file, plan_hash, base_ref, base_sha, work_order, max_tries)
            VALUES ($1, $2, $3, $4, $13, $5, $6, $7, $8, $9, $10, $11::jsonb, $12) ON CONFLICT (repo_key, feature_id, run_id, package_id, attempt) DO NOTHING`,
-          [this.repoKey, p.featureId, p.runId, p.packageId, p.agent, [...p.labels], p.planFile, p.planHash, p.baseRef, p.baseSha, JSON.stringify({ prompt: p.order.prompt, upstream: p.order.upstream, timeoutMs: p.order.timeoutMs }), p.maxTries ?? DEFAULT_QUEUE_TRIES, p.attempt],
+          [this.repoKey, p.featureId, p.runId, p.packageId, p.agent, [...p.labels], p.planFile, p.planHash, p.baseRef, p.baseSha, JSON.stringify({ prompt: p.order.prompt, upstream: p.order.upstream, timeoutMs: p.order.timeoutMs, ...(p.order.verify?.length ? { verify: p.order.verify } : {}) }), p.maxTries ?? DEFAULT_QUEUE_TRIES, p.attempt],
         );
       }
       if (packages.length) await this.notify(db, 'work');

@@ -106,6 +106,12 @@ export class RunEngine {
           const pkg = this.ctx.pkg(id);
           return pkg ? requiresOf(pkg) : [];
         },
+        approvedStepsOf: (id) => {
+          const pkg = this.ctx.pkg(id);
+          const approved = this.ctx.approvedCommands;
+          if (!pkg || !approved) return [];
+          return (pkg.verification?.steps ?? []).flatMap((s) => (s.kind === 'command' && s.command && approved.includes(s.command) ? [{ step: s.name, command: s.command }] : []));
+        },
       }) ??
       (options.hosts?.length
         ? new HostsExecutor({ ...local, hosts: options.hosts, runnerScript: options.runnerScript ?? defaultRunnerScript(), ...(options.hostLostMs !== undefined ? { hostLostMs: options.hostLostMs } : {}) })

@@ -22,6 +22,8 @@ export type ReviewGate = 'off' | 'before-merge';
 export interface ExecutorRun {
   /** The labels a pull worker must have to take the package (`inputs.waves.requires`); [] for none. */
   requiresOf(packageId: string): readonly string[];
+  /** The package's verification commands the person approved (the run's approved list), in order; [] for none. */
+  approvedStepsOf(packageId: string): { step: string; command: string }[];
 }
 
 export interface EngineOptions {

@@ -10,8 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROMPT_PLACES, upstreamPlace, type QueueItem, type QueuedPackage } from '../../core/coordinator/workQueue';
-import { LocalExecutor, type AttemptPlace, type ExitRecord, type LaunchResult, type Liveness, type LocalExecutorOptions, type NeedsInputReadout, type PreparedTree, type RunnerSpec, type StartRequest, type TreeRequest } from '../attempt';
+import { PROMPT_PLACES, upstreamPlace, type QueueItem, type QueuedPackage, type VerifiedStep, type VerifyStep } from '../../core/coordinator/workQueue';
+import { LocalExecutor, type AttemptPlace, type ExitRecord, type LaunchResult, type Liveness, type LocalExecutorOptions, type NeedsInputReadout, type PreparedTree, type RunnerSpec, type RunVerificationOptions, type StartRequest, type StepResult, type TreeRequest } from '../attempt';
 import { isCoordinatorUnavailable, type PgWorkQueue } from '../coordinator';
 import { git, GitError, isAncestor, revParse } from '../git';
 import { writeAtomic } from '../../store/atomicWrite';
@@ -24,6 +24,8 @@ export interface QueueExecutorOptions extends LocalExecutorOptions {
   plan: () => { file: string; hash: string };
   /** Labels a package's worker must have; none by default. */
   labelsOf?: (packageId: string) => readonly string[];
+  /** The package's approved verification steps, run on the worker after its agent; none by default (verified here). */
+  stepsOf?: (packageId: string) => VerifyStep[];
   /** How often the queue is read for an attempt's end, at most (ms); default 1 s. */
   pollMs?: number;
 }
@@ -43,6 +45,7 @@ export class QueueExecutor extends LocalExecutor {
   private turns: Promise<unknown> = Promise.resolve();
   private readonly watchers = new Map<string, () => void>();
   private readonly reading = new Map<string, Promise<ExitRecord | null>>();
+  private readonly reported = new Map<string, { worker: string; verification: VerifiedStep[] | null }>();
   private ends: { close(): void } | null = null;
 
   constructor(private readonly q: QueueExecutorOptions) {
@@ -112,6 +115,7 @@ export class QueueExecutor extends LocalExecutor {
     // The repository's root where it stands as one (not the start of a longer name).
     prompt = prompt.replace(new RegExp(`${escapeRe(this.q.repoRoot)}(?![A-Za-z0-9._-])`, 'g'), () => PROMPT_PLACES.repoRoot);
     const plan = this.q.plan();
+    const steps = this.q.stepsOf?.(place.packageId) ?? [];
     const item: QueuedPackage = {
       featureId: this.q.featureId,
       runId: q.runId,
@@ -124,7 +128,7 @@ export class QueueExecutor extends LocalExecutor {
       baseRef: base.ref,
       baseSha: base.sha,
       maxTries: 3,
-      order: { prompt, upstream, timeoutMs: spec.timeoutMs },
+      order: { prompt, upstream, timeoutMs: spec.timeoutMs, ...(steps.length ? { verify: steps } : {}) },
     };
     await this.q.queue.enqueue([item]);
     await writeAtomic(place.files.meta, JSON.stringify({ startToken: request.startToken, runnerPid: null, queued: true }) + '\n');
@@ -221,8 +225,23 @@ export class QueueExecutor extends LocalExecutor {
       return super.readExit(attempt);
     }
     if (report.result !== null) await writeAtomic(attempt.files.result, report.result);
+    this.reported.set(attempt.dir, { worker: item.worker ?? 'a worker', verification: report.verification ?? null });
     await writeAtomic(attempt.files.exit, JSON.stringify({ ...base, code: report.exitCode, reason: report.exitCode === 0 ? '' : report.detail, verdict }) + '\n');
     return super.readExit(attempt);
+  }
+
+  /**
+   * The verification: the worker's results when it ran exactly these steps on the commit taken
+   * (it runs the approved steps its plan at the base gives the package, in its walls); else run
+   * here, as any attempt's.
+   */
+  override async verify(options: RunVerificationOptions): Promise<StepResult[]> {
+    const done = this.reported.get(options.attemptDir);
+    const ran = done?.verification;
+    if (done && ran && ran.length === options.steps.length && ran.every((r, i) => r.step === options.steps[i]!.step && r.command === options.steps[i]!.command)) {
+      return ran.map((r) => ({ step: r.step, ok: r.ok, detail: `${r.detail} (on ${done.worker})` }));
+    }
+    return super.verify(options);
   }
 
   /** Fast-forwards `tree` to the worker's `head`, fetched from `branch`; why not, in words, or null once done. */

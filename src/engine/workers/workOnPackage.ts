@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MAX_ORDER_CHARS, promptFor, type WorkReport } from '../../core/coordinator/workQueue';
+import { MAX_ORDER_CHARS, promptFor, type VerifyStep, type WorkReport } from '../../core/coordinator/workQueue';
+import { analyzePlan } from '../../core/plan/analyze';
 import { AttemptSupervisor, ConfinementUnavailableError, LocalExecutor, runnerSpec, wallsOption, type Confinement } from '../attempt';
 import type { Claim } from '../coordinator';
 import { git, revParse } from '../git';
@@ -86,11 +87,27 @@ export async function workOnPackage(claim: Claim, options: WorkOptions, signal: 
   await executor.commitLeftovers(item.packageId, tree.worktree, `${item.packageId}: what its agent left (worker claim ${claim.fence})`);
   const head = await revParse(tree.worktree, 'HEAD');
   if (!head) throw new Error(`the tree of ${item.packageId} has no commit`);
+  // The order's verification, on this commit, in the walls — only what the plan at the base gives
+  // this package (its hash checked at the claim); else none here, and the driver verifies.
+  const steps = item.order.verify ?? [];
+  const verification = steps.length && end.exit?.code === 0 && !signal.aborted && (await stepsInPlan(place.clone, item.baseSha, item.planFile, item.packageId, steps))
+    ? (await executor.verifyVouched({ planFile: path.join(place.clone, item.planFile), cwd: tree.worktree, attemptDir: attempt.dir, steps, signal })).map((r, i) => ({ step: r.step, command: steps[i]!.command, ok: r.ok, detail: r.detail }))
+    : null;
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('the lease was lost');
   const branch = workBranch(claim);
   await git(place.clone, ['push', '--quiet', '--end-of-options', place.remote, `${head}:refs/heads/${branch}`]);
   const result = await readRecord(attempt.files.result);
   const detail = end.exit ? end.exit.reason || (end.judgement.end === 'clean' ? 'the agent ended' : `the agent exited ${end.exit.code ?? end.exit.signal}`) : end.lost;
-  return { branch, headSha: head, exitCode: end.exit?.code ?? null, detail, result };
+  return { branch, headSha: head, exitCode: end.exit?.code ?? null, detail, result, ...(verification ? { verification } : {}) };
+}
+
+/** Whether the plan at `base` gives package `id` each of `steps` as a verification command (the name and the command). */
+async function stepsInPlan(clone: string, base: string, planFile: string, id: string, steps: readonly VerifyStep[]): Promise<boolean> {
+  const shown = await git(clone, ['show', '--end-of-options', `${base}:${planFile}`], [0, 128]);
+  if (shown.code !== 0) return false;
+  const pkg = analyzePlan(shown.stdout).plan.packages.find((p) => p.id === id);
+  const given = (pkg?.verification?.steps ?? []).filter((s) => s.kind === 'command' && s.command);
+  return steps.every((s) => given.some((g) => g.name === s.step && g.command === s.command));
 }
 
 /** The agent's result record, when it wrote one that is a regular file of a sane size; else null. */

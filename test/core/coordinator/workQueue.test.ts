@@ -86,4 +86,16 @@ describe('the work queue: a work order', () => {
     ]);
     assert.deepEqual(queuedProblems({ ...ok, order: { prompt: 'x'.repeat(1_000_001), upstream: {}, timeoutMs: null } }), ['order.prompt must be a text of at most 1000000 characters']);
   });
+
+  test("an order's verification steps, and a report's results of them, are read only when they are ones", () => {
+    const order = { prompt: 'Do it.', upstream: {}, timeoutMs: null };
+    assert.deepEqual(orderProblems({ ...order, verify: [{ step: 'test', command: 'npm test' }] }), []);
+    assert.deepEqual(orderProblems({ ...order, verify: [] }), []);
+    for (const verify of [[{ step: 'test', command: ' ' }], [{ step: 1, command: 'npm test' }], 'npm test', Array.from({ length: 65 }, () => ({ step: 's', command: 'c' }))])
+      assert.deepEqual(orderProblems({ ...order, verify }), ['order.verify must be a list of at most 64 steps {step, command}'], JSON.stringify(verify).slice(0, 60));
+    const report = { branch: 'waves-workers/f/r/p/1.1', headSha: 'a'.repeat(40), exitCode: 0, detail: 'ok', result: null };
+    assert.deepEqual(parseReport({ ...report, verification: [{ step: 'test', command: 'npm test', ok: false, detail: 'exit 1\n— boom' }] })?.verification, [{ step: 'test', command: 'npm test', ok: false, detail: 'exit 1 — boom' }]);
+    assert.equal(parseReport({ ...report, verification: [{ step: 'test', command: 'npm test', ok: 'yes', detail: '' }] })?.verification, undefined, 'results that are not ones are not taken: the driver verifies');
+    assert.equal(parseReport(report)?.verification, undefined);
+  });
 });
