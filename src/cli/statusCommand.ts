@@ -21,6 +21,7 @@ import { formatSpend } from '../core/run/spend';
 import { isLiveLock } from '../core/run/lockTable';
 import { isLiveRun, ownerText } from '../core/coordinator/sharedCoordinator';
 import { heartbeatText, isSilent } from '../core/present/workerText';
+import type { QueueItem } from '../core/coordinator/workQueue';
 import { CoordinatorReader, redactSecrets, type CoordinatorOptions, driverOf, foreignReason, liveLocks, readReport, readRun } from '../engine';
 import { parseArgs } from './args';
 import { type Io } from './io';
@@ -40,7 +41,7 @@ export async function statusCommand(argv: readonly string[], io: Io): Promise<nu
   const read = readRun(repo, featureId);
   const json = flags.has('json');
   // With a coordinator: this feature's locks are there, and the other drivers of the repository.
-  const shared = coordinator ? await sharedStatus(repo, featureId, coordinator) : undefined;
+  const shared = coordinator ? await sharedStatus(repo, featureId, coordinator, read.kind === 'ok' ? read.state.runId : null) : undefined;
   if (read.kind === 'none') {
     if (json) io.out(JSON.stringify({ featureId, run: null, reason: 'not run yet', ...(shared ? { coordinator: shared.json } : {}) }) + '\n');
     else io.out(`${featureId}: not run yet (no ${rel(read.file)}); start it with \`waves run ${loaded.shown}\`\n${shared ? shared.lines.map((l) => sanitize(l) + '\n').join('') : ''}`);
@@ -180,12 +181,15 @@ function asTree(ids: readonly string[], joins: Readonly<Record<string, readonly 
  * in .waves/locks.json), the other drivers' runs with who, where and their packages under way,
  * or why it cannot be read (never with the password).
  */
-async function sharedStatus(repo: string, featureId: string, options: CoordinatorOptions) {
+async function sharedStatus(repo: string, featureId: string, options: CoordinatorOptions, runId: string | null) {
   let reader: CoordinatorReader | undefined;
   let read: Awaited<ReturnType<CoordinatorReader['read']>>;
+  let queued: QueueItem[] = [];
   try {
     reader = await CoordinatorReader.open(repo, options);
     read = await reader.read();
+    // This run's packages on the work queue (a run on pull workers): waiting for a worker, or on one.
+    if (read.ok && runId) queued = (await reader.queued(featureId, runId)).filter((i) => i.state === 'ready' || i.state === 'claimed');
   } catch (err) {
     read = { ok: false, message: redactSecrets(err instanceof Error ? err.message : String(err)) };
   } finally {
@@ -207,7 +211,18 @@ async function sharedStatus(repo: string, featureId: string, options: Coordinato
     lines.push(`workers (coordinator ${where}):`);
     for (const w of read.workers) lines.push(`  ${sanitize(w.name)} on ${sanitize(w.machine)}: ${w.agents.join(', ')}${w.labels.length ? ` [${w.labels.join(', ')}]` : ''}, ${isSilent(w, w.leaseMs) ? heartbeatText(w, w.leaseMs) : `heartbeat ${Math.round(w.silentMs / 1000)} s ago`}${w.draining ? ', draining' : ''}`);
   }
-  return { locks, json: { where, problem: null, otherDrivers: others, workers: read.workers }, lines };
+  if (queued.length) {
+    lines.push(`on the work queue (coordinator ${where}):`);
+    for (const i of queued) lines.push(`  ${queuedLine(i)}`);
+  }
+  return { locks, json: { where, problem: null, otherDrivers: others, workers: read.workers, queued: queued.map((i) => ({ packageId: i.packageId, attempt: i.attempt, state: i.state, worker: i.worker, fence: i.fence, tries: i.tries, maxTries: i.maxTries, reason: i.reason })) }, lines };
+}
+
+/** A queued package for a person: on which worker, or waiting for one (and why it was given back). */
+function queuedLine(i: QueueItem): string {
+  const who = i.state === 'claimed' ? `on ${sanitize(i.worker ?? 'a worker')} (claim ${i.fence})` : `waiting for a worker${i.labels.length ? ` with ${i.labels.join(', ')}` : ''} that runs ${sanitize(i.agent)}`;
+  const back = i.state === 'ready' && i.tries > 0 && i.reason ? `; given back ${i.tries} of ${i.maxTries} times, last: ${sanitize(i.reason)}` : '';
+  return `${sanitize(i.packageId)} (attempt ${i.attempt}): ${who}${back}`;
 }
 
 /**

@@ -167,17 +167,25 @@ describe('waves worker', () => {
       git(path.dirname(gpuClone), 'clone', '-q', remote, gpuClone);
       let gpuWorker: ReturnType<typeof start> | null = null;
       try {
-        const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+        let err = '';
+        const finished = new Promise<{ code: number | null; err: string }>((resolve) => {
           const p = spawn(process.execPath, [BIN, 'run', '--agent-argv', AGENT, '--coordinator', cluster.url, '--workers', remote, 'work-packages.yaml'], { cwd: driver, env });
-          let err = '';
-          p.stderr.on('data', (d: Buffer) => {
-            err += d.toString();
-            // Told at the start that nobody working has a gpu: the person starts one, and the package waiting for it goes.
-            if (!gpuWorker && /gpu requires a worker with gpu: none working now has it/.test(err)) gpuWorker = start('gpu-1', gpuClone, '--labels', 'gpu,linux');
-          });
+          p.stderr.on('data', (d: Buffer) => (err += d.toString()));
           p.stdout.on('data', (d: Buffer) => (err += d.toString()));
           p.once('exit', (code) => resolve({ code, err }));
         });
+        // Told at the start that nobody working has a gpu; the package waits in the queue, and `waves status` says so.
+        await waitFor(() => /gpu requires a worker with gpu: none working now has it/.test(err), 'the note at the start', 60_000);
+        await waitFor(async () => {
+          if (!fs.existsSync(runStateFile(driver, 'labelled'))) return false;
+          const runId = (JSON.parse(fs.readFileSync(runStateFile(driver, 'labelled'), 'utf8')) as { runId: string }).runId;
+          return (await c.queue().items('labelled', runId)).some((i) => i.packageId === 'gpu' && i.state === 'ready');
+        }, 'the gpu package queued', 60_000);
+        const status = waves(driver, 'status', '--coordinator', cluster.url, 'work-packages.yaml');
+        assert.match(status.out, /^on the work queue \(coordinator postgres:\/\/.*\):\n(?: {2}.*\n)*? {2}gpu \(attempt 1\): waiting for a worker with gpu that runs custom$/m, status.out + status.err);
+        // The person starts a worker with a gpu; the package waiting for it goes.
+        gpuWorker = start('gpu-1', gpuClone, '--labels', 'gpu,linux');
+        const r = await finished;
         assert.equal(r.code, 0, r.err + plainWorker.said());
         assert.match(r.err, /^waves: gpu requires a worker with gpu: none working now has it, so it waits in the queue until one does$/m);
         const runId = (JSON.parse(fs.readFileSync(runStateFile(driver, 'labelled'), 'utf8')) as { runId: string }).runId;

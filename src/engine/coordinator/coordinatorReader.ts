@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { redactSecrets, type PlannedClaim, type RegisteredRun } from '../../core/coordinator/sharedCoordinator';
+import type { QueueItem } from '../../core/coordinator/workQueue';
 import type { LockEntry } from '../../core/run/lockTable';
 import type { CoordinatorOptions } from './lockStore';
 import type { PgCoordinator } from './pgCoordinator';
@@ -42,6 +43,11 @@ export class CoordinatorReader {
     } catch (err) {
       return { ok: false, message: redactSecrets(err instanceof Error ? err.message : String(err)) };
     }
+  }
+
+  /** A run's packages on the work queue (ADR 0037), every state. Throws as the coordinator does. */
+  queued(featureId: string, runId: string): Promise<QueueItem[]> {
+    return this.coordinator.queue().items(featureId, runId);
   }
 
   /**
