@@ -242,4 +242,51 @@ describe('a run on pull workers', () => {
       await c.close();
     }
   });
+  test('PostgreSQL stopped for 30 s while a worker does a package: the worker and the driver wait for it, and the run goes on to merge the package', async () => {
+    const gate = path.join(tempDir('waves-gate-'), 'open');
+    const plan = planYaml('outage', [{ id: 'a', write: ['a/**'], agent: [`wait-for ${gate}`, 'write a/x.txt after the outage', 'commit'] }]);
+    const { driver, remote, clone } = sharedRemote(plan);
+    const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(driver));
+    const queue = c.queue();
+    const walls = wallsOption(undefined);
+    assert.ok('walls' in walls);
+    const hash = createHash('sha256').update(plan, 'utf8').digest('hex');
+    const place = { clone, remote, env: process.env, agents: { custom: scriptedAgent() } };
+    const worker = new PullWorker({ queue, info: { name: 'patient', agents: ['custom'], labels: [], slots: 1 }, place, work: (claim, signal) => workOnPackage(claim, { place, runnerScript }, signal) });
+    let running = true;
+    const turns: string[] = [];
+    const working = (async () => {
+      while (running) {
+        try {
+          const t = await worker.turn();
+          if (t.kind === 'idle') await new Promise((r) => setTimeout(r, 100));
+          else turns.push(`${t.kind} ${t.packageId}`);
+        } catch {
+          await new Promise((r) => setTimeout(r, 500)); // the coordinator away between turns: looked at again
+        }
+      }
+    })();
+    const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
+      executor: (where) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash }), pollMs: 100 }),
+    });
+    try {
+      const done = engine.run();
+      await waitFor(async () => (await queue.items('outage', engine.store?.state?.runId ?? '')).some((i) => i.state === 'claimed'), 'the worker to claim it', 30_000);
+      cluster.stop();
+      // The agent ends while the coordinator is away: the worker cannot report, the driver cannot read.
+      fs.writeFileSync(gate, '');
+      const early = await Promise.race([done.then(() => 'ended'), new Promise((r) => setTimeout(() => r('waiting'), 30_000))]);
+      assert.equal(early, 'waiting', 'the run waits for the coordinator');
+      cluster.start();
+      const outcome = await done;
+      assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.state.packages.a));
+      assert.equal(readAt(driver, outcome.state.integration!.branch, 'a/x.txt'), 'after the outage');
+      assert.deepEqual(turns, ['reported a']);
+    } finally {
+      engine.dispose();
+      running = false;
+      await working;
+      await c.close();
+    }
+  });
 });
