@@ -242,6 +242,61 @@ describe('a run on pull workers', () => {
       await c.close();
     }
   });
+  test('three workers, each in its own clone of the shared remote: a plan of five packages runs to a merged integration branch, the work spread over them', async () => {
+    const plan = planYaml('three', [
+      { id: 'p1', write: ['p1/**'], agent: ['sleep 1500', 'write p1/x.txt one', 'commit'] },
+      { id: 'p2', write: ['p2/**'], agent: ['sleep 1500', 'write p2/x.txt two', 'commit'] },
+      { id: 'p3', write: ['p3/**'], agent: ['sleep 1500', 'write p3/x.txt three', 'commit'] },
+      { id: 'p4', deps: ['p1', 'p2'], write: ['p4/**'], agent: ['write p4/x.txt four', 'commit'] },
+      { id: 'p5', deps: ['p3', 'p4'], write: ['p5/**'], agent: ['write p5/x.txt five', 'commit'] },
+    ]);
+    const { driver, remote, clone } = sharedRemote(plan);
+    const clones = [clone, ...[2, 3].map(() => {
+      const more = path.join(tempDir('waves-worker-'), 'clone');
+      git(path.dirname(more), 'clone', '-q', remote, more);
+      return more;
+    })];
+    const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(driver));
+    const queue = c.queue();
+    const walls = wallsOption(undefined);
+    assert.ok('walls' in walls);
+    const hash = createHash('sha256').update(plan, 'utf8').digest('hex');
+    let running = true;
+    const done: Record<string, string> = {};
+    const loops = clones.map(async (workerClone, k) => {
+      const name = `w${k + 1}`;
+      const place = { clone: workerClone, remote, env: process.env, agents: { custom: scriptedAgent() } };
+      const worker = new PullWorker({ queue, info: { name, agents: ['custom'], labels: [], slots: 1 }, place, work: (claim, signal) => workOnPackage(claim, { place, runnerScript, worker: name }, signal) });
+      while (running) {
+        const t = await worker.turn();
+        if (t.kind === 'idle') await new Promise((r) => setTimeout(r, 50));
+        else if (t.kind === 'reported') done[t.packageId] = name;
+      }
+    });
+    try {
+      const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
+        maxParallel: 3,
+        executor: (where) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash }), pollMs: 100 }),
+      });
+      let outcome;
+      try {
+        outcome = await engine.run();
+      } finally {
+        engine.dispose();
+      }
+      assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.state.packages, null, 1));
+      const integration = outcome.state.integration!.branch;
+      assert.deepEqual(['p1', 'p2', 'p3', 'p4', 'p5'].map((id) => readAt(driver, integration, `${id}/x.txt`)), ['one', 'two', 'three', 'four', 'five']);
+      assert.deepEqual(Object.keys(done).sort(), ['p1', 'p2', 'p3', 'p4', 'p5'], 'each done once');
+      // The first three at once, one on each worker (each holds one at a time).
+      assert.equal(new Set(['p1', 'p2', 'p3'].map((id) => done[id])).size, 3, JSON.stringify(done));
+    } finally {
+      running = false;
+      await Promise.all(loops);
+      await c.close();
+    }
+  });
+
   test('PostgreSQL stopped for 30 s while a worker does a package: the worker and the driver wait for it, and the run goes on to merge the package', async () => {
     const gate = path.join(tempDir('waves-gate-'), 'open');
     const plan = planYaml('outage', [{ id: 'a', write: ['a/**'], agent: [`wait-for ${gate}`, 'write a/x.txt after the outage', 'commit'] }]);
