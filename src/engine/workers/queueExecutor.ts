@@ -262,7 +262,11 @@ export class QueueExecutor extends LocalExecutor {
     }
     if ((await revParse(this.q.repoRoot, `${head}^{commit}`)) === null) return `its commit ${head.slice(0, 12)} is not on ${this.q.remote} ${branch}`;
     if (!(await isAncestor(this.q.repoRoot, baseSha, head))) return `its commit ${head.slice(0, 12)} does not grow from the package's base ${baseSha.slice(0, 12)}`;
-    await git(tree, ['merge', '--ff-only', '--quiet', '--end-of-options', head]);
+    try {
+      await git(tree, ['merge', '--ff-only', '--quiet', '--end-of-options', head]);
+    } catch (err) {
+      return `its commit ${head.slice(0, 12)} could not be fast-forwarded into the package's tree here: ${err instanceof GitError ? err.message.split('\n').slice(0, 2).join(' ') : String(err)}`;
+    }
     return null;
   }
 
