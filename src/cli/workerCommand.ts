@@ -158,7 +158,7 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
           if (!away) io.err(`${name}: ${err.message}; waiting for it\n`);
           away = true;
           if (stopping) return;
-          await new Promise((r) => setTimeout(r, idleMs));
+          await rest(idleMs);
           continue;
         }
         if (away) io.err(`${name}: the coordinator answers again\n`);
@@ -174,6 +174,7 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
       Array.from({ length: slots }, () =>
         slot().catch((err: unknown) => {
           stopping = true;
+          for (const wake of [...idle]) wake();
           throw err;
         }),
       ),
