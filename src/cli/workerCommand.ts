@@ -87,6 +87,7 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
   const slots = flags.has('slots') ? Number(flags.get('slots')) : 1;
   if (!Number.isInteger(slots) || slots < 1 || slots > 64) throw new UsageError('--slots must be a whole number from 1 to 64 (packages at once on this worker)');
   const leaseMs = seconds('lease', 120);
+  if (leaseMs > 86_400_000) throw new UsageError('--lease must be at most 86400 seconds (a day): a dead worker\'s packages wait that long for another');
   const idleMs = seconds('idle', 5);
   const agents = agentsOf(flags);
   // The walls of its agents, as waves run reads them (on unless --unconfined).

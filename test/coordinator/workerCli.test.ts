@@ -234,6 +234,7 @@ describe('waves worker', () => {
       assert.equal(git(w.remote, 'show', `${items[0]!.report!.headSha}:one/x.txt`), 'first');
       assert.equal(git(w.remote, 'show', `${items[1]!.report!.headSha}:two/x.txt`), 'second');
       assert.equal(waves(w.clones[0]!, 'worker', '--coordinator', cluster.url, '--slots', '0').code, 2);
+      assert.match(waves(w.clones[0]!, 'worker', '--coordinator', cluster.url, '--lease', '100000').err, /--lease must be at most 86400 seconds/);
     } finally {
       await c.close();
     }
