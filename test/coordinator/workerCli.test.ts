@@ -190,7 +190,7 @@ describe('waves worker', () => {
         assert.match(r.err, /^waves: gpu requires a worker with gpu: none working now has it, so it waits in the queue until one does$/m);
         const runId = (JSON.parse(fs.readFileSync(runStateFile(driver, 'labelled'), 'utf8')) as { runId: string }).runId;
         const items = await c.queue().items('labelled', runId);
-        assert.deepEqual(items.map((i) => [i.packageId, i.labels, i.worker, i.state]), [['gpu', ['gpu'], 'gpu-1', 'done'], ['plain', [], 'plain-1', 'done']]);
+        assert.deepEqual(items.map((i) => [i.packageId, i.labels, i.worker, i.state]).sort(), [['gpu', ['gpu'], 'gpu-1', 'done'], ['plain', [], 'plain-1', 'done']]);
         assert.equal(git(driver, 'show', 'waves/labelled/_integration:gpu/y.txt'), 'on a gpu');
       } finally {
         plainWorker.p.kill('SIGINT');
