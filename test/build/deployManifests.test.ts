@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { PRESETS } from '../../src/core/agents/agentProfiles';
 import { MIGRATIONS } from '../../src/engine/coordinator/pgSchema';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -78,9 +79,11 @@ describe('deploy/: the pull worker on Kubernetes', () => {
     assert.match(query, /^SELECT count\(\*\) FROM waves_queue\b/);
     for (const column of query.match(/\b(repo_key|agent|state|[a-z_]+(?= (?:=|IN) ))/g) ?? []) assert.match(table, new RegExp(`^\\s+${column}\\s`, 'm'), `waves_queue has ${column}`);
     assert.match(query, /state IN \('ready', 'claimed'\)/);
-    // The agent counted is the one the Deployment offers.
+    // The agent counted is the one the Deployment offers, and a preset's id `waves worker --agents` takes (not a CLI's name).
     const args = (one(docs, 'Deployment').spec.template.spec.containers[0].args as string[]);
-    assert.match(query, new RegExp(`agent = '${args[args.indexOf('--agents') + 1]}'`));
+    const agent = args[args.indexOf('--agents') + 1]!;
+    assert.ok(PRESETS.some((p) => p.id === agent && !p.interactive), `--agents ${agent} is a headless preset's id`);
+    assert.match(query, new RegExp(`agent = '${agent}'`));
   });
 
   it('the Containerfile installs the agent CLIs at the versions scripts/agent-clis.sh pins, and runs its entry point as a user other than root', () => {
