@@ -40,20 +40,13 @@ import { confinementAvailable } from '../src/engine/attempt/confinement';
 import { planYaml, repoWithPlan, type TestPackage } from '../test/engine/engineFixtures';
 import { gitEnv, REPO_ROOT, SCRIPTED_AGENT, tempDir } from '../test/engine/helpers';
 import { loadavg } from './realPlans';
+import { flag, num } from './benchArgs';
 import { REAPER, reaperWorks } from './reaper';
 
 const CAP = 40;
 /** The plan's waves: how many packages each holds (100 in all). */
 const WAVES = [10, 40, 30, 15, 5];
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return undefined;
-  const a = argv[i]!;
-  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1] && !argv[i + 1]!.startsWith('--') ? argv[i + 1] : '';
-};
-const num = (v: string | undefined, d: number) => (v && Number(v) > 0 ? Number(v) : d);
 const PAIRS = Math.round(num(flag('pairs') ?? process.env.BENCH_SCALE_PAIRS, 2));
 const SECONDS = num(flag('seconds') ?? process.env.BENCH_SCALE_SECONDS, 10);
 const VERIFY = flag('no-verify') === undefined;

@@ -45,6 +45,7 @@ import { planYaml, repoWithPlan, type TestPackage } from '../test/engine/engineF
 import { git, gitEnv, REPO_ROOT, SCRIPTED_AGENT, tempDir, waitFor } from '../test/engine/helpers';
 import { SshClient, startHost, type TestHost } from '../test/hosts/sshd';
 import { loadavg } from './realPlans';
+import { flag, num } from './benchArgs';
 import { REAPER, reaperWorks } from './reaper';
 
 const HOSTS = 3;
@@ -53,14 +54,6 @@ const CAP = HOSTS * PER_HOST;
 /** The plan's levels: each one's share of the packages. */
 const SHARES = [0.1, 0.4, 0.3, 0.15, 0.05];
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return undefined;
-  const a = argv[i]!;
-  return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1] && !argv[i + 1]!.startsWith('--') ? argv[i + 1] : '';
-};
-const num = (v: string | undefined, d: number) => (v && Number(v) > 0 ? Number(v) : d);
 const PACKAGES = Math.max(SHARES.length, Math.round(num(flag('packages') ?? process.env.WAVES_BENCH_PACKAGES, 100)));
 const SECONDS = num(flag('seconds') ?? process.env.WAVES_BENCH_AGENT_SECONDS, 3);
 const PAIRS = Math.round(num(flag('pairs'), 1));

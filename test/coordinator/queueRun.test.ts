@@ -14,12 +14,13 @@ import { after, before, describe, test } from 'node:test';
 import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
 import { repositoryKeyOf } from '../../src/engine/coordinator';
 import { wallsOption } from '../../src/engine/attempt';
-import { PullWorker, QueueExecutor, workBranch, workOnPackage } from '../../src/engine/workers';
-import type { Claim } from '../../src/engine/coordinator';
+import { PullWorker, QueueExecutor, workBranch, workOnPackage, type QueueExecutorOptions } from '../../src/engine/workers';
+import type { EngineOptions, ExecutorRun } from '../../src/engine/run/types';
+import type { Claim, PgWorkQueue } from '../../src/engine/coordinator';
 import type { WorkReport } from '../../src/core/coordinator/workQueue';
 import { startCluster, type Cluster } from './postgres';
 import { sharedRemote } from './sharedRemote';
-import { engineFor, isolateGit, planYaml, readAt, scriptedAgent } from '../engine/engineFixtures';
+import { engineFor, isolateGit, planYaml, readAt, runToEnd, scriptedAgent } from '../engine/engineFixtures';
 import { buildRunner, git, tempDir, waitFor } from '../engine/helpers';
 import { REPO_ROOT } from '../engine/helpers';
 
@@ -32,6 +33,14 @@ before(async () => {
 });
 after(() => cluster?.remove());
 
+/** The executor of a run whose agents work on `queue`'s workers: the walls here, the plan's hash as the workers check it; `more`: what a test adds. */
+function onQueue(queue: PgWorkQueue, remote: string, plan: string, more?: (run: ExecutorRun) => Partial<QueueExecutorOptions>): EngineOptions['executor'] {
+  const walls = wallsOption(undefined);
+  assert.ok('walls' in walls, 'bubblewrap here');
+  const hash = createHash('sha256').update(plan, 'utf8').digest('hex');
+  return (where, run) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash }), pollMs: 100, ...more?.(run) });
+}
+
 describe('a run on pull workers', () => {
   test('a package cancelled while a worker does it: the queue gives it up, the worker stops it and reports nothing, nothing of it merges', async () => {
     const gate = path.join(tempDir('waves-gate-'), 'never');
@@ -39,13 +48,11 @@ describe('a run on pull workers', () => {
     const { driver, remote, clone } = sharedRemote(plan);
     const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(driver));
     const queue = c.queue(1_500);
-    const walls = wallsOption(undefined);
-    assert.ok('walls' in walls);
     const place = { clone, remote, env: process.env, agents: { custom: scriptedAgent() } };
     const worker = new PullWorker({ queue, info: { name: 'w2', agents: ['custom'], labels: [], slots: 1 }, place, work: (claim, signal) => workOnPackage(claim, { place, runnerScript }, signal) });
     const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
       verification: 'approved',
-      executor: (where) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash: createHash('sha256').update(plan, 'utf8').digest('hex') }), pollMs: 100 }),
+      executor: onQueue(queue, remote, plan),
     });
     try {
       const done = engine.run();
@@ -78,9 +85,6 @@ describe('a run on pull workers', () => {
     const { driver, remote, clone } = sharedRemote(plan);
     const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(driver));
     const queue = c.queue();
-    const walls = wallsOption(undefined);
-    assert.ok('walls' in walls);
-    const hash = createHash('sha256').update(plan, 'utf8').digest('hex');
     const place = { clone, remote, env: process.env, agents: { custom: scriptedAgent() } };
     // Its own "work": never the agent's. For a, a commit on the base that writes outside a's scope; for c, a commit of its own history.
     const work = async (claim: Claim): Promise<WorkReport> => {
@@ -107,16 +111,10 @@ describe('a run on pull workers', () => {
       while (running) if ((await worker.turn()).kind === 'idle') await new Promise((r) => setTimeout(r, 100));
     })();
     try {
-      const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
+      const { outcome } = await runToEnd(path.join(driver, 'work-packages.yaml'), runnerScript, {
         maxParallel: 2,
-        executor: (where) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash }), pollMs: 100 }),
+        executor: onQueue(queue, remote, plan),
       });
-      let outcome;
-      try {
-        outcome = await engine.run();
-      } finally {
-        engine.dispose();
-      }
       assert.equal(outcome.outcome, 'failed');
       const { a, c: cPkg } = outcome.state.packages;
       assert.equal(a!.status, 'scope-violation', JSON.stringify(a));
@@ -142,9 +140,6 @@ describe('a run on pull workers', () => {
     const { driver, remote, clone } = sharedRemote(plan);
     const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(driver));
     const queue = c.queue();
-    const walls = wallsOption(undefined);
-    assert.ok('walls' in walls);
-    const hash = createHash('sha256').update(plan, 'utf8').digest('hex');
     const place = { clone, remote, env: process.env, agents: { custom: scriptedAgent() } };
     const worker = new PullWorker({ queue, info: { name: 'w1', agents: ['custom'], labels: [], slots: 1 }, place, work: (claim, signal) => workOnPackage(claim, { place, runnerScript, worker: 'w1' }, signal) });
     let running = true;
@@ -152,18 +147,12 @@ describe('a run on pull workers', () => {
       while (running) if ((await worker.turn()).kind === 'idle') await new Promise((r) => setTimeout(r, 100));
     })();
     try {
-      const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
+      const { outcome } = await runToEnd(path.join(driver, 'work-packages.yaml'), runnerScript, {
         verification: 'approved',
         maxParallel: 3,
         // d's order carries a step its plan does not give it (as a driver that lied would): the worker runs none for d.
-        executor: (where, run) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash }), pollMs: 100, stepsOf: (id) => (id === 'd' ? [{ step: 'check-1', command: 'touch /tmp/planted-by-order' }] : run.approvedStepsOf(id)) }),
+        executor: onQueue(queue, remote, plan, (run) => ({ stepsOf: (id) => (id === 'd' ? [{ step: 'check-1', command: 'touch /tmp/planted-by-order' }] : run.approvedStepsOf(id)) })),
       });
-      let outcome;
-      try {
-        outcome = await engine.run();
-      } finally {
-        engine.dispose();
-      }
       const { a, c: cPkg, d } = outcome.state.packages;
       assert.equal(a!.status, 'succeeded', JSON.stringify(a));
       assert.deepEqual(a!.verification.map((v) => [v.ok, v.detail]), [[true, 'test -s a/x.txt: passed (on w1)']]);
@@ -191,9 +180,6 @@ describe('a run on pull workers', () => {
     const { driver, remote, clone } = sharedRemote(plan);
     const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(driver));
     const queue = c.queue();
-    const walls = wallsOption(undefined);
-    assert.ok('walls' in walls, 'bubblewrap here');
-    const hash = createHash('sha256').update(plan, 'utf8').digest('hex');
     const place = { clone, remote, env: process.env, agents: { custom: scriptedAgent() } };
     const worker = new PullWorker({ queue, info: { name: 'w1', agents: ['custom'], labels: [], slots: 1 }, place, work: (claim, signal) => workOnPackage(claim, { place, runnerScript }, signal) });
     let running = true;
@@ -206,17 +192,11 @@ describe('a run on pull workers', () => {
       }
     })();
     try {
-      const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
+      const { outcome } = await runToEnd(path.join(driver, 'work-packages.yaml'), runnerScript, {
         verification: 'approved',
         maxParallel: 2,
-        executor: (where) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash }), pollMs: 100 }),
+        executor: onQueue(queue, remote, plan),
       });
-      let outcome;
-      try {
-        outcome = await engine.run();
-      } finally {
-        engine.dispose();
-      }
       assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.state.packages, null, 1));
       assert.deepEqual(turns, ['reported a', 'reported b']);
       const integration = outcome.state.integration!.branch;
@@ -258,9 +238,6 @@ describe('a run on pull workers', () => {
     })];
     const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(driver));
     const queue = c.queue();
-    const walls = wallsOption(undefined);
-    assert.ok('walls' in walls);
-    const hash = createHash('sha256').update(plan, 'utf8').digest('hex');
     let running = true;
     const done: Record<string, string> = {};
     const loops = clones.map(async (workerClone, k) => {
@@ -274,16 +251,10 @@ describe('a run on pull workers', () => {
       }
     });
     try {
-      const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
+      const { outcome } = await runToEnd(path.join(driver, 'work-packages.yaml'), runnerScript, {
         maxParallel: 3,
-        executor: (where) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash }), pollMs: 100 }),
+        executor: onQueue(queue, remote, plan),
       });
-      let outcome;
-      try {
-        outcome = await engine.run();
-      } finally {
-        engine.dispose();
-      }
       assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.state.packages, null, 1));
       const integration = outcome.state.integration!.branch;
       assert.deepEqual(['p1', 'p2', 'p3', 'p4', 'p5'].map((id) => readAt(driver, integration, `${id}/x.txt`)), ['one', 'two', 'three', 'four', 'five']);
@@ -303,9 +274,6 @@ describe('a run on pull workers', () => {
     const { driver, remote, clone } = sharedRemote(plan);
     const c = await PgCoordinator.open(cluster.url, await repositoryKeyOf(driver));
     const queue = c.queue();
-    const walls = wallsOption(undefined);
-    assert.ok('walls' in walls);
-    const hash = createHash('sha256').update(plan, 'utf8').digest('hex');
     const place = { clone, remote, env: process.env, agents: { custom: scriptedAgent() } };
     const worker = new PullWorker({ queue, info: { name: 'patient', agents: ['custom'], labels: [], slots: 1 }, place, work: (claim, signal) => workOnPackage(claim, { place, runnerScript }, signal) });
     let running = true;
@@ -322,7 +290,7 @@ describe('a run on pull workers', () => {
       }
     })();
     const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
-      executor: (where) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash }), pollMs: 100 }),
+      executor: onQueue(queue, remote, plan),
     });
     try {
       const done = engine.run();
