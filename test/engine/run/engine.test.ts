@@ -410,14 +410,16 @@ describe('RunEngine', () => {
     assert.equal(stray.status, 'scope-violation', stray.lastError ?? '');
     assert.deepEqual(stray.verification, [], 'a verification beside a failed audit is not recorded');
     assert.ok(!events.some((e) => e.type === 'verification' && e.packageId === 'stray'), 'nor shown');
-    const sleeping = fs.readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && (() => {
+    // Stopped, not waited for: its processes go within moments of the signal (not the ten minutes of its sleep).
+    const sleeping = () => fs.readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && (() => {
       try {
         return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(`sleep 611.${process.pid}`);
       } catch {
         return false; // gone meanwhile
       }
     })());
-    assert.deepEqual(sleeping, [], 'the stopped check left nothing running');
+    await waitFor(() => sleeping().length === 0, 'the stopped check to leave nothing running', 10_000).catch(() => undefined);
+    assert.deepEqual(sleeping(), [], 'the stopped check left nothing running');
     assert.deepEqual(treeFiles(repo, integrationBranch('verify')), ['README.md', 'good/x.txt', 'work-packages.yaml']);
 
     // Approved once: a later engine runs the commands without asking again (the plan's text may
