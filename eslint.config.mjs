@@ -60,7 +60,7 @@ const ROOMS = {
   run: ['planning', 'hosts', 'attempt', 'talk', 'coordinator', 'consent', 'plan', 'git'],
   planning: ['attempt', 'coordinator', 'consent', 'plan', 'git'],
   usecases: ['run', 'planning', 'hosts', 'attempt', 'coordinator', 'consent', 'plan', 'git'],
-  workers: ['attempt', 'coordinator', 'plan', 'git'],
+  workers: ['attempt', 'talk', 'coordinator', 'plan', 'git'],
 };
 
 /** The rooms that start processes: git (its one queue, ADR 0014), the attempts' runners, hooks and verification, SSH. */

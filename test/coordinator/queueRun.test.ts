@@ -7,19 +7,17 @@
  * dependent's order carries its dependency's record.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
 import { repositoryKeyOf } from '../../src/engine/coordinator';
-import { wallsOption } from '../../src/engine/attempt';
-import { PullWorker, QueueExecutor, workBranch, workOnPackage, type QueueExecutorOptions } from '../../src/engine/workers';
-import type { EngineOptions, ExecutorRun } from '../../src/engine/run/types';
-import type { Claim, PgWorkQueue } from '../../src/engine/coordinator';
+import { PullWorker, workBranch, workOnPackage } from '../../src/engine/workers';
+import type { Claim } from '../../src/engine/coordinator';
 import type { WorkReport } from '../../src/core/coordinator/workQueue';
 import { startCluster, type Cluster } from './postgres';
 import { sharedRemote } from './sharedRemote';
+import { onQueue } from './onQueue';
 import { engineFor, isolateGit, planYaml, readAt, runToEnd, scriptedAgent } from '../engine/engineFixtures';
 import { buildRunner, git, tempDir, waitFor } from '../engine/helpers';
 import { REPO_ROOT } from '../engine/helpers';
@@ -33,14 +31,6 @@ before(async () => {
 });
 after(() => cluster?.remove());
 
-/** The executor of a run whose agents work on `queue`'s workers: the walls here, the plan's hash as the workers check it; `more`: what a test adds. */
-function onQueue(queue: PgWorkQueue, remote: string, plan: string, more?: (run: ExecutorRun) => Partial<QueueExecutorOptions>): EngineOptions['executor'] {
-  const walls = wallsOption(undefined);
-  assert.ok('walls' in walls, 'bubblewrap here');
-  const hash = createHash('sha256').update(plan, 'utf8').digest('hex');
-  return (where, run) => new QueueExecutor({ ...where, walls: walls.walls, runnerScript, queue, remote, plan: () => ({ file: 'work-packages.yaml', hash }), pollMs: 100, ...more?.(run) });
-}
-
 describe('a run on pull workers', () => {
   test('a package cancelled while a worker does it: the queue gives it up, the worker stops it and reports nothing, nothing of it merges', async () => {
     const gate = path.join(tempDir('waves-gate-'), 'never');
@@ -52,7 +42,7 @@ describe('a run on pull workers', () => {
     const worker = new PullWorker({ queue, info: { name: 'w2', agents: ['custom'], labels: [], slots: 1 }, place, work: (claim, signal) => workOnPackage(claim, { place, runnerScript }, signal) });
     const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
       verification: 'approved',
-      executor: onQueue(queue, remote, plan),
+      executor: onQueue(runnerScript, queue, remote, plan),
     });
     try {
       const done = engine.run();
@@ -113,7 +103,7 @@ describe('a run on pull workers', () => {
     try {
       const { outcome } = await runToEnd(path.join(driver, 'work-packages.yaml'), runnerScript, {
         maxParallel: 2,
-        executor: onQueue(queue, remote, plan),
+        executor: onQueue(runnerScript, queue, remote, plan),
       });
       assert.equal(outcome.outcome, 'failed');
       const { a, c: cPkg } = outcome.state.packages;
@@ -151,7 +141,7 @@ describe('a run on pull workers', () => {
         verification: 'approved',
         maxParallel: 3,
         // d's order carries a step its plan does not give it (as a driver that lied would): the worker runs none for d.
-        executor: onQueue(queue, remote, plan, (run) => ({ stepsOf: (id) => (id === 'd' ? [{ step: 'check-1', command: 'touch /tmp/planted-by-order' }] : run.approvedStepsOf(id)) })),
+        executor: onQueue(runnerScript, queue, remote, plan, (run) => ({ stepsOf: (id) => (id === 'd' ? [{ step: 'check-1', command: 'touch /tmp/planted-by-order' }] : run.approvedStepsOf(id)) })),
       });
       const { a, c: cPkg, d } = outcome.state.packages;
       assert.equal(a!.status, 'succeeded', JSON.stringify(a));
@@ -195,7 +185,7 @@ describe('a run on pull workers', () => {
       const { outcome } = await runToEnd(path.join(driver, 'work-packages.yaml'), runnerScript, {
         verification: 'approved',
         maxParallel: 2,
-        executor: onQueue(queue, remote, plan),
+        executor: onQueue(runnerScript, queue, remote, plan),
       });
       assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.state.packages, null, 1));
       assert.deepEqual(turns, ['reported a', 'reported b']);
@@ -210,7 +200,8 @@ describe('a run on pull workers', () => {
       // Each attempt's base under a branch of its own on the shared remote (never one branch moved back under another's worker).
       const { runId } = outcome.state;
       assert.deepEqual(items.map((i) => i.baseRef), [`waves-bases/queued/${runId}/a/1`, `waves-bases/queued/${runId}/b/1`]);
-      for (const i of items) assert.equal(git(driver, 'ls-remote', remote, `refs/heads/${i.baseRef}`).split('\t')[0], i.baseSha);
+      // Once each package's commit is here, neither its base nor the worker's branch is left on the shared remote (deleted at the run's end).
+      await waitFor(() => git(driver, 'ls-remote', remote, 'refs/heads/waves-bases/*', 'refs/heads/waves-workers/*') === '', 'the spent branches to be deleted', 10_000);
       assert.deepEqual(Object.keys(items[1]!.order.upstream), ['a']);
       assert.match(items[1]!.order.prompt, /\{\{waves:upstream:a\}\}/);
       assert.doesNotMatch(items[1]!.order.prompt, new RegExp(driver.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), "no path of the driver's is left in the order");
@@ -253,7 +244,7 @@ describe('a run on pull workers', () => {
     try {
       const { outcome } = await runToEnd(path.join(driver, 'work-packages.yaml'), runnerScript, {
         maxParallel: 3,
-        executor: onQueue(queue, remote, plan),
+        executor: onQueue(runnerScript, queue, remote, plan),
       });
       assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.state.packages, null, 1));
       const integration = outcome.state.integration!.branch;
@@ -290,7 +281,7 @@ describe('a run on pull workers', () => {
       }
     })();
     const { engine } = await engineFor(path.join(driver, 'work-packages.yaml'), runnerScript, {
-      executor: onQueue(queue, remote, plan),
+      executor: onQueue(runnerScript, queue, remote, plan),
     });
     try {
       const done = engine.run();

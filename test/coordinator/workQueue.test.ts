@@ -168,6 +168,32 @@ describe('the work queue on PostgreSQL', () => {
     }
   });
 
+  test('ended rows are kept a week, then the next enqueue of the repository removes them (and calls left unanswered for a day); live rows and other repositories\' stay', async () => {
+    const c = await coordinator('git:prune');
+    const other = await coordinator('git:prune-other');
+    const db = new pg.Client({ connectionString: cluster.url });
+    await db.connect();
+    try {
+      const q = c.queue();
+      await q.register(worker('w'));
+      await q.enqueue([pkg('old-done'), pkg('old-dead'), pkg('recent'), pkg('live')]);
+      await other.queue().enqueue([pkg('elsewhere')]);
+      await db.query("UPDATE waves_queue SET state = 'done' WHERE repo_key = 'git:prune' AND package_id IN ('old-done', 'recent')");
+      await db.query("UPDATE waves_queue SET state = 'dead' WHERE repo_key = 'git:prune' AND package_id = 'old-dead'");
+      await db.query("UPDATE waves_queue SET updated_at = now() - interval '8 days' WHERE package_id IN ('old-done', 'old-dead', 'live', 'elsewhere')");
+      await db.query("UPDATE waves_queue SET state = 'done' WHERE repo_key = 'git:prune-other'");
+      await db.query("INSERT INTO waves_talk (repo_key, feature_id, run_id, package_id, attempt, fence, worker, call, asked_at) VALUES ('git:prune', 'f', 'r1', 'live', 1, 1, 'w', '{}', now() - interval '2 days'), ('git:prune', 'f', 'r1', 'live', 1, 1, 'w', '{}', now())");
+      await q.enqueue([pkg('next', { runId: 'r2' })]);
+      const left = (await db.query<{ repo_key: string; package_id: string }>("SELECT repo_key, package_id FROM waves_queue WHERE repo_key LIKE 'git:prune%' ORDER BY repo_key, package_id")).rows.map((r) => `${r.repo_key} ${r.package_id}`);
+      assert.deepEqual(left, ['git:prune live', 'git:prune next', 'git:prune recent', 'git:prune-other elsewhere']);
+      assert.equal((await db.query("SELECT count(*)::int AS n FROM waves_talk WHERE repo_key = 'git:prune'")).rows[0].n, 1, 'the day-old call is gone, the fresh one stays');
+    } finally {
+      await db.end();
+      await c.close();
+      await other.close();
+    }
+  });
+
   test('asking for work is a heartbeat: an idle worker is heard at each claim, with nothing to claim', async () => {
     const c = await coordinator('git:idle');
     const db = new pg.Client({ connectionString: cluster.url });

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { mergeableReport, type QueuedPackage } from '../../src/core/coordinator/workQueue';
 import { runStateFile } from '../../src/core/run/runPaths';
+import type { RunState } from '../../src/core/run/runState';
 import { PgCoordinator } from '../../src/engine/coordinator/pgCoordinator';
 import { repositoryKeyOf } from '../../src/engine/coordinator';
 import { startCluster, type Cluster } from './postgres';
@@ -106,7 +107,7 @@ describe('waves worker', () => {
 
   test('waves run --workers: the run queues its packages, a `waves worker` in its own clone does them, and the run merges them here', async () => {
     const plan = planYaml('on-workers', [
-      { id: 'a', write: ['a/**'], agent: ['write a/x.txt from a worker', 'commit'] },
+      { id: 'a', write: ['a/**'], agent: ['mcp handoff {"note": "a/x.txt says where it came from"}', 'write a/x.txt from a worker', 'commit'] },
       { id: 'b', deps: ['a'], write: ['b/**'], agent: ['write b/y.txt from a worker too', 'commit'] },
     ]);
     const { driver, remote, clone } = sharedRemote(plan);
@@ -128,6 +129,10 @@ describe('waves worker', () => {
       assert.equal(git(driver, 'show', 'waves/on-workers/_integration:b/y.txt'), 'from a worker too');
       assert.match(said, /^pool-1: a done \(claim 1\)/m);
       assert.match(said, /^pool-1: b done \(claim 1\)/m);
+      // a's agent talked back from the worker: its note is on its record here, and in b's prompt there.
+      const state = JSON.parse(fs.readFileSync(runStateFile(driver, 'on-workers'), 'utf8')) as RunState;
+      assert.deepEqual(state.packages.a!.handoffs, ['a/x.txt says where it came from']);
+      assert.match(fs.readFileSync(path.join(clone, '.waves', 'runs', 'on-workers', `${state.runId}.1`, 'b', '1', 'prompt.md'), 'utf8'), /- > a\/x\.txt says where it came from\n/);
       // Usage: --workers needs the coordinator.
       const alone = waves(driver, 'run', '--agent-argv', AGENT, '--workers', remote, 'work-packages.yaml');
       assert.equal(alone.code, 2);

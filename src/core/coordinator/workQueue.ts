@@ -56,6 +56,11 @@ export interface WorkOrder {
    * one only when the plan at the base (whose hash it checks) gives it to this package.
    */
   verify?: VerifyStep[];
+  /**
+   * The driver answers the agent's calls of the run's `waves` tools (ADR 0036) relayed through the
+   * queue: the worker gives its agent the MCP server, and the prompt names the tools. Absent: no.
+   */
+  talk?: boolean;
 }
 
 /** A verification step as a work order carries it. */
@@ -95,6 +100,7 @@ export function orderProblems(order: unknown): string[] {
   const up = o.upstream;
   if (!up || typeof up !== 'object' || Array.isArray(up) || !Object.entries(up).every(([id, text]) => isQueueName(id) && typeof text === 'string' && text.length <= MAX_ORDER_CHARS)) problems.push('order.upstream must map package ids to record texts');
   if (o.timeoutMs !== null && !(Number.isSafeInteger(o.timeoutMs) && (o.timeoutMs as number) > 0)) problems.push('order.timeoutMs must be a positive whole number or null');
+  if (o.talk !== undefined && typeof o.talk !== 'boolean') problems.push('order.talk must be true or false');
   if (o.verify !== undefined && !(Array.isArray(o.verify) && o.verify.length <= MAX_VERIFY_STEPS && o.verify.every(isVerifyStep))) problems.push(`order.verify must be a list of at most ${MAX_VERIFY_STEPS} steps {step, command}`);
   return problems;
 }

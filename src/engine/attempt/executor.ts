@@ -228,7 +228,8 @@ export interface Executor {
 export interface TalkRemote {
   command: string;
   script: string;
-  open(place: AttemptPlace, localSocket: string, config: string): Promise<() => Promise<void>>;
+  /** `token`: the attempt's, which the engine's socket here checks on each call (a relay that calls it on the agent's behalf names it). */
+  open(place: AttemptPlace, localSocket: string, config: string, token: string): Promise<() => Promise<void>>;
   /** The person's own MCP servers there (Codex's and Copilot's configuration on the host), read once; none when they cannot be read. */
   quiet(): Promise<QuietServers>;
 }

@@ -24,6 +24,7 @@ import {
   type WorkReport,
 } from '../../core/coordinator/workQueue';
 import { CoordinatorError } from './lockStore';
+import { PgTalk } from './pgTalk';
 
 type Transaction = <T>(work: (db: PoolClient) => Promise<T>) => Promise<T>;
 
@@ -96,6 +97,9 @@ function itemOf(r: QueueRow): QueueItem {
   };
 }
 
+/** How long ended rows (done, dead) stay in the queue: each run's enqueue removes older ones. */
+export const KEEP_ENDED_DAYS = 7;
+
 /** How long a worker leaves a package it gave back to the others before it may take it again itself. */
 export const RECLAIM_PAUSE_MS = 10_000;
 
@@ -111,13 +115,18 @@ export interface QueueKey {
 }
 
 export class PgWorkQueue {
+  /** A worker's agent's calls, relayed to its driver and answered (pgTalk.ts). */
+  readonly talk: PgTalk;
+
   constructor(
     private readonly transaction: Transaction,
     private readonly repoKey: string,
     /** A claim's lease; renewed by each heartbeat. */
     readonly leaseMs: number = DEFAULT_QUEUE_LEASE_MS,
     private readonly listen?: Listen,
-  ) {}
+  ) {
+    this.talk = new PgTalk(transaction, repoKey, listen);
+  }
 
   /** The repository's channels: work queued or given back (for the workers), an attempt's row ended (for its driver). */
   private channel(kind: 'work' | 'end'): string {
@@ -147,18 +156,21 @@ export class PgWorkQueue {
     await db.query('SELECT pg_notify($1, $2)', [this.channel(kind), key ? JSON.stringify([key.featureId, key.runId, key.packageId, key.attempt]) : '']);
   }
 
-  /** Puts packages on the queue (the driver). One already there keeps its state, claim and tries. Throws `CoordinatorError` for one that is not well-formed. */
+  /** Puts packages on the queue (the driver). One already there keeps its state, claim and tries. Throws `CoordinatorError` for one that is not well-formed. Rows ended more than `KEEP_ENDED_DAYS` ago go. */
   async enqueue(packages: readonly QueuedPackage[]): Promise<void> {
     for (const p of packages) {
       const problems = queuedProblems(p);
       if (problems.length) throw new CoordinatorError(`${String(p.packageId)} cannot be queued: ${problems.join('; ')}`);
     }
     await this.transaction(async (db) => {
+      // Ended rows are kept a week for whoever looks (`waves status`, the views), then go; a call left unanswered, a day.
+      await db.query(`DELETE FROM waves_queue WHERE repo_key = $1 AND state IN ('done', 'dead') AND updated_at < now() - make_interval(days => $2)`, [this.repoKey, KEEP_ENDED_DAYS]);
+      await db.query(`DELETE FROM waves_talk WHERE repo_key = $1 AND asked_at < now() - interval '1 day'`, [this.repoKey]);
       for (const p of packages) {
         await db.query(
           `INSERT INTO waves_queue (repo_key, feature_id, run_id, package_id, attempt, agent, labels, plan_file, plan_hash, base_ref, base_sha, work_order, max_tries)
            VALUES ($1, $2, $3, $4, $13, $5, $6, $7, $8, $9, $10, $11::jsonb, $12) ON CONFLICT (repo_key, feature_id, run_id, package_id, attempt) DO NOTHING`,
-          [this.repoKey, p.featureId, p.runId, p.packageId, p.agent, [...p.labels], p.planFile, p.planHash, p.baseRef, p.baseSha, JSON.stringify({ prompt: p.order.prompt, upstream: p.order.upstream, timeoutMs: p.order.timeoutMs, ...(p.order.verify?.length ? { verify: p.order.verify } : {}) }), p.maxTries ?? DEFAULT_QUEUE_TRIES, p.attempt],
+          [this.repoKey, p.featureId, p.runId, p.packageId, p.agent, [...p.labels], p.planFile, p.planHash, p.baseRef, p.baseSha, JSON.stringify({ prompt: p.order.prompt, upstream: p.order.upstream, timeoutMs: p.order.timeoutMs, ...(p.order.verify?.length ? { verify: p.order.verify } : {}), ...(p.order.talk ? { talk: true } : {}) }), p.maxTries ?? DEFAULT_QUEUE_TRIES, p.attempt],
         );
       }
       if (packages.length) await this.notify(db, 'work');

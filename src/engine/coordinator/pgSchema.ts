@@ -92,6 +92,23 @@ export const MIGRATIONS: readonly string[] = [
    );`,
   // 5: a worker's own lease (`waves worker --lease`), so the views judge its silence by it.
   `ALTER TABLE waves_workers ADD COLUMN lease_ms integer NOT NULL DEFAULT 120000;`,
+  // 6: a worker's agent talks back (ADR 0037): each call of its `waves` tools, relayed to the driver and answered; the worker deletes it once read.
+  `CREATE TABLE waves_talk (
+     id          bigserial PRIMARY KEY,
+     repo_key    text NOT NULL,
+     feature_id  text NOT NULL,
+     run_id      text NOT NULL,
+     package_id  text NOT NULL,
+     attempt     integer NOT NULL,
+     fence       bigint NOT NULL,
+     worker      text NOT NULL,
+     call        jsonb NOT NULL,
+     answer      jsonb,
+     asked_at    timestamptz NOT NULL DEFAULT now(),
+     taken_at    timestamptz,
+     answered_at timestamptz
+   );
+   CREATE INDEX waves_talk_open ON waves_talk (repo_key, feature_id, run_id) WHERE answer IS NULL;`,
 ];
 export const COORDINATOR_SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bothQuiet, quietServers, type QuietServers, type TalkServer } from '../../core/agents/agentProfiles';
+import { bothQuiet, type QuietServers, type TalkServer } from '../../core/agents/agentProfiles';
 import { parseTalkCall, repoRelative, SCOPE_ANSWER_MS, type TalkCall } from '../../core/talk/talkTools';
 import { checkScopeRequest, type ScopeHolder } from '../../core/talk/scopeRequest';
 import { above } from '../../core/plan/unfold';
@@ -18,39 +18,13 @@ import { covers } from '../../core/plan/glob';
 import { visibleText } from '../../core/present/visibleText';
 import { toPosix } from '../../util/posixPath';
 import type { AttemptPlace } from '../attempt';
-import { TALK_CONFIG, TALK_SOCKET, TALK_TOKEN_ENV, TalkListener, type TalkAnswer } from '../talk';
+import { mcpConfigText, personsMcpServers, repositoryMcpServers, TALK_CONFIG, TALK_SOCKET, TALK_TOKEN_ENV, TalkListener, type TalkAnswer } from '../talk';
 import type { RunContext } from './context';
 import type { TalkEvent } from '../../core/run/talkEvents';
 import { acquireLocks, canonicalLockKey, type LockEntry } from '../../core/run/lockTable';
 import { checkLockKey } from '../../core/plan/lockKeys';
 import { isCoordinatorUnavailable } from '../coordinator';
 import { withTimeout } from '../../util/timeout';
-
-/** A configuration file's text; '' when there is none (no server of it to leave off). */
-function readConfig(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    // no such configuration: no server of it to leave off
-    return '';
-  }
-}
-
-/** The MCP servers of the person's own Codex and Copilot configurations here, which their attempts are told to leave off (neither has a strict mode). */
-function personsMcpServers(): QuietServers {
-  return quietServers({
-    codexToml: [readConfig(path.join(process.env.CODEX_HOME || path.join(os.homedir(), '.codex'), 'config.toml'))],
-    copilotJson: [readConfig(path.join(process.env.COPILOT_HOME || path.join(os.homedir(), '.copilot'), 'mcp-config.json'))],
-  });
-}
-
-/** The repository's own MCP servers, which Codex and Copilot load in a folder the person trusts (a package's tree is one when a folder above it is trusted). */
-function repositoryMcpServers(repo: string): QuietServers {
-  return quietServers({
-    codexToml: [readConfig(path.join(repo, '.codex', 'config.toml'))],
-    copilotJson: [readConfig(path.join(repo, '.mcp.json')), readConfig(path.join(repo, '.github', 'mcp.json'))],
-  });
-}
 
 export class TalkBack {
   private readonly listener = new TalkListener();
@@ -95,8 +69,8 @@ export class TalkBack {
       // Each MCP server a CLI with no strict mode would load beside the run's, left off: the repository's, and the person's where it runs.
       const quiet = remote ? bothQuiet(this.repoQuiet, await remote.quiet()) : this.quiet;
       const server: TalkServer = { config, command: remote?.command ?? 'node', args: [script], env: { [TALK_TOKEN_ENV]: token, WAVES_ATTEMPT_DIR: place.dir }, quiet };
-      const text = JSON.stringify({ mcpServers: { waves: { command: server.command, args: server.args, env: server.env } } }, null, 2) + '\n';
-      if (remote) this.bridges.set(key, await remote.open(place, path.join(here, TALK_SOCKET), text));
+      const text = mcpConfigText(server);
+      if (remote) this.bridges.set(key, await remote.open(place, path.join(here, TALK_SOCKET), text, token));
       else await fs.promises.writeFile(config, text, { mode: 0o600 });
       return server;
     } catch (err) {

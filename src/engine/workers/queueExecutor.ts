@@ -11,10 +11,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROMPT_PLACES, upstreamPlace, type QueueItem, type QueuedPackage, type VerifiedStep, type VerifyStep } from '../../core/coordinator/workQueue';
-import { LocalExecutor, type AttemptPlace, type ExitRecord, type LaunchResult, type Liveness, type LocalExecutorOptions, type NeedsInputReadout, type PreparedTree, type RunnerSpec, type RunVerificationOptions, type StartRequest, type StepResult, type TreeRequest } from '../attempt';
+import { LocalExecutor, type AttemptPlace, type ExitRecord, type LaunchResult, type Liveness, type LocalExecutorOptions, type NeedsInputReadout, type PreparedTree, type RunnerSpec, type RunVerificationOptions, type StartRequest, type StepResult, type TalkRemote, type TreeRequest } from '../attempt';
 import { isCoordinatorUnavailable, type PgWorkQueue } from '../coordinator';
 import { git, GitError, isAncestor, revParse } from '../git';
 import { writeAtomic } from '../../store/atomicWrite';
+import { TALK_SERVER_SCRIPT } from '../talk';
+import { keyText } from './queueKey';
+import { TalkRelay } from './talkRelay';
 
 export interface QueueExecutorOptions extends LocalExecutorOptions {
   queue: PgWorkQueue;
@@ -47,9 +50,13 @@ export class QueueExecutor extends LocalExecutor {
   private readonly reading = new Map<string, Promise<ExitRecord | null>>();
   private readonly reported = new Map<string, { worker: string; verification: VerifiedStep[] | null }>();
   private ends: { close(): void } | null = null;
+  private readonly spent = new Set<string>();
+
+  private readonly relay: TalkRelay;
 
   constructor(private readonly q: QueueExecutorOptions) {
     super({ ...q, pool: false });
+    this.relay = new TalkRelay(q.queue.talk, q.featureId, q.pollMs ?? 1_000);
   }
 
   override attempt(runId: string, packageId: string, attempt: number): AttemptPlace {
@@ -83,7 +90,31 @@ export class QueueExecutor extends LocalExecutor {
   }
 
   override talkServer(): string | null {
-    return null; // no talk-back through the queue yet: the worker's agent works without the run's tools
+    return null; // the agent runs on a worker: its calls come through the queue (talkRemote)
+  }
+
+  /**
+   * Its agent's calls of the run's tools, made on the worker and relayed through the queue
+   * (talkRelay.ts): answered through the engine's socket for this attempt here. The server and
+   * its configuration are the worker's own; the order asks the worker for them (`order.talk`).
+   */
+  talkRemote(): TalkRemote | null {
+    return {
+      command: 'node',
+      script: TALK_SERVER_SCRIPT,
+      quiet: async () => ({ codex: [], copilot: [] }), // the worker leaves off the servers of its own machine and of the package's tree
+      open: async (place, localSocket, _config, token) => {
+        const key = this.keyOf(place);
+        if (!key) throw new Error(`${place.packageId}: its run is not known`);
+        return this.relay.bridge(key, localSocket, token);
+      },
+    };
+  }
+
+  override async close(): Promise<void> {
+    this.relay.stop();
+    await this.dropSpent();
+    await super.close();
   }
 
   override async writeAttempt(attempt: AttemptPlace, prompt: string, spec: RunnerSpec): Promise<void> {
@@ -116,6 +147,7 @@ export class QueueExecutor extends LocalExecutor {
     prompt = prompt.replace(new RegExp(`${escapeRe(this.q.repoRoot)}(?![A-Za-z0-9._-])`, 'g'), () => PROMPT_PLACES.repoRoot);
     const plan = this.q.plan();
     const steps = this.q.stepsOf?.(place.packageId) ?? [];
+    const key = this.keyOf(place);
     const item: QueuedPackage = {
       featureId: this.q.featureId,
       runId: q.runId,
@@ -128,7 +160,7 @@ export class QueueExecutor extends LocalExecutor {
       baseRef: base.ref,
       baseSha: base.sha,
       maxTries: 3,
-      order: { prompt, upstream, timeoutMs: spec.timeoutMs, ...(steps.length ? { verify: steps } : {}) },
+      order: { prompt, upstream, timeoutMs: spec.timeoutMs, ...(steps.length ? { verify: steps } : {}), ...(key && this.relay.has(key) ? { talk: true } : {}) },
     };
     await this.q.queue.enqueue([item]);
     await writeAtomic(place.files.meta, JSON.stringify({ startToken: request.startToken, runnerPid: null, queued: true }) + '\n');
@@ -210,8 +242,10 @@ export class QueueExecutor extends LocalExecutor {
     const q = this.queued.get(attempt.dir);
     const base = { version: 1 as const, startToken: started?.startToken ?? '', signal: null, endedAt: new Date().toISOString(), durationMs: 0, timedOut: false, cancelled: false };
     const verdict = { reported: false, ok: false, detail: '', usageLimit: false };
+    const baseRef = this.baseOf.get(attempt.dir)?.ref;
     if (item.state === 'dead' || !item.report) {
       await writeAtomic(attempt.files.exit, JSON.stringify({ ...base, code: null, reason: `no worker did it: ${item.reason ?? 'given up'}`, verdict }) + '\n');
+      this.spend(baseRef);
       return super.readExit(attempt);
     }
     const { report } = item;
@@ -222,12 +256,28 @@ export class QueueExecutor extends LocalExecutor {
     const notTaken = await this.takeCommit(tree, report.branch, report.headSha, item.baseSha);
     if (notTaken) {
       await writeAtomic(attempt.files.exit, JSON.stringify({ ...base, code: null, reason: `the worker's work was not taken: ${notTaken}`, verdict }) + '\n');
+      this.spend(baseRef); // the worker's branch stays, for whoever looks into why
       return super.readExit(attempt);
     }
     if (report.result !== null) await writeAtomic(attempt.files.result, report.result);
     this.reported.set(attempt.dir, { worker: item.worker ?? 'a worker', verification: report.verification ?? null });
     await writeAtomic(attempt.files.exit, JSON.stringify({ ...base, code: report.exitCode, reason: report.exitCode === 0 ? '' : report.detail, verdict }) + '\n');
+    // Its commit is here now: neither its base nor the worker's branch is needed on the shared remote.
+    this.spend(baseRef, report.branch);
     return super.readExit(attempt);
+  }
+
+  /** Branches of the shared remote no attempt needs any more: deleted in batches as the run goes, and at its end (`close`). */
+  private spend(...refs: (string | undefined)[]): void {
+    for (const ref of refs) if (ref) this.spent.add(ref);
+    if (this.spent.size >= SPENT_BATCH) void this.dropSpent();
+  }
+
+  private async dropSpent(): Promise<void> {
+    const refs = [...this.spent];
+    this.spent.clear();
+    if (!refs.length) return;
+    await this.inTurn(() => git(this.q.repoRoot, ['push', '--quiet', '--end-of-options', this.q.remote, ...refs.map((r) => `:refs/heads/${r}`)])).catch(() => undefined); // the remote away: they stay there, each named by its run and attempt
   }
 
   /**
@@ -286,7 +336,8 @@ export class QueueExecutor extends LocalExecutor {
   }
 }
 
-const keyText = (k: { featureId: string; runId: string; packageId: string; attempt: number }) => JSON.stringify([k.featureId, k.runId, k.packageId, k.attempt]);
+/** Spent branches deleted from the shared remote in one push, at most this many at a time as the run goes. */
+const SPENT_BATCH = 20;
 
 /** How often a worker's branch is fetched before its work is refused. */
 const FETCH_TRIES = 5;

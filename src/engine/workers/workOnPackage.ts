@@ -11,11 +11,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MAX_ORDER_CHARS, promptFor, type VerifyStep, type WorkReport } from '../../core/coordinator/workQueue';
 import { analyzePlan } from '../../core/plan/analyze';
-import { AttemptSupervisor, ConfinementUnavailableError, LocalExecutor, runnerSpec, wallsOption, type Confinement } from '../attempt';
-import type { Claim } from '../coordinator';
+import type { AttemptEnd } from '../../core/agents/exitJudgement';
+import { AttemptSupervisor, ConfinementUnavailableError, LocalExecutor, runnerSpec, wallsOption, type Confinement, type ExitRecord } from '../attempt';
+import type { Claim, PgTalk } from '../coordinator';
 import { git, revParse } from '../git';
 import { agentOf, type WorkerPlace } from './claimChecks';
 import { CLAIM_NOTE, type ClaimNote } from './leftovers';
+import { workerTalk } from './workerTalk';
 
 export interface WorkOptions {
   place: WorkerPlace;
@@ -27,6 +29,10 @@ export interface WorkOptions {
   env?: Record<string, string>;
   /** The worker's name, noted beside the attempt (a worker started later in this clone stops what it left: leftovers.ts). */
   worker?: string;
+  /** The queue's relay of the agent's calls to the run (an order that asks for it: `order.talk`); absent, its agent gets no `waves` tools. */
+  talk?: PgTalk;
+  /** A call of the agent refused here, before it was relayed. */
+  onTalkRefused?(packageId: string, why: string): void;
 }
 
 /** The branch a claim's work is pushed to: its own (the run, the package's attempt, the claim's fence), so no two claims ever push to one. */
@@ -70,6 +76,12 @@ export async function workOnPackage(claim: Claim, options: WorkOptions, signal: 
   }
   const prompt = promptFor(item.order, { worktree: tree.worktree, resultFile: attempt.files.result, attemptDir: attempt.dir, repoRoot: place.clone, upstream });
   const token = randomBytes(16).toString('hex');
+  // Its calls of the run's tools, relayed to the driver while the agent works (the driver asked for it, and the server is here).
+  const talkEnds = new AbortController();
+  const script = item.order.talk && options.talk ? executor.talkServer() : null;
+  const talk = script && options.talk
+    ? await workerTalk({ relay: options.talk, claim, worker: claim.item.worker ?? options.worker ?? '', attempt, worktree: tree.worktree, script, signal: AbortSignal.any([signal, talkEnds.signal]), onRefused: (why) => options.onTalkRefused?.(item.packageId, why) })
+    : null;
   const spec = runnerSpec({
     agent,
     place: attempt,
@@ -79,10 +91,17 @@ export async function workOnPackage(claim: Claim, options: WorkOptions, signal: 
     walled: 'walls' in walls,
     env: { ...(options.env ?? {}), WAVES_PACKAGE_ID: item.packageId, WAVES_FEATURE_ID: item.featureId },
     timeoutMs: item.order.timeoutMs,
+    ...(talk ? { talk: talk.server } : {}),
   });
-  await supervisor.write(attempt, prompt, spec);
-  const running = await supervisor.start({ attempt, startToken: token, title: `waves worker: ${item.packageId} #${claim.fence}`, cwd: tree.worktree, interactive: false }, signal);
-  const end = await running.ended();
+  let end: AttemptEnd<ExitRecord>;
+  try {
+    await supervisor.write(attempt, prompt, spec);
+    const running = await supervisor.start({ attempt, startToken: token, title: `waves worker: ${item.packageId} #${claim.fence}`, cwd: tree.worktree, interactive: false }, signal);
+    end = await running.ended();
+  } finally {
+    talkEnds.abort();
+    await talk?.close();
+  }
   if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('the lease was lost');
   await executor.commitLeftovers(item.packageId, tree.worktree, `${item.packageId}: what its agent left (worker claim ${claim.fence})`);
   const head = await revParse(tree.worktree, 'HEAD');

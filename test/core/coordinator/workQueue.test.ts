@@ -85,6 +85,9 @@ describe('the work queue: a work order', () => {
       'order.timeoutMs must be a positive whole number or null',
     ]);
     assert.deepEqual(queuedProblems({ ...ok, order: { prompt: 'x'.repeat(1_000_001), upstream: {}, timeoutMs: null } }), ['order.prompt must be a text of at most 1000000 characters']);
+    // Whether the driver answers the agent's calls: true or false, nothing else.
+    assert.deepEqual(orderProblems({ prompt: 'Do it.', upstream: {}, timeoutMs: null, talk: true }), []);
+    assert.deepEqual(orderProblems({ prompt: 'Do it.', upstream: {}, timeoutMs: null, talk: 'yes' }), ['order.talk must be true or false']);
   });
 
   test("an order's verification steps, and a report's results of them, are read only when they are ones", () => {
