@@ -10,7 +10,7 @@ import path from 'node:path';
 import { sanitize } from '../core/present/terminalText';
 import { type ProgressPackage } from '../core/present/progressModel';
 import { visibleText } from '../core/present/visibleText';
-import { CoordinatorError, CoordinatorUnavailableError, loadPlan, openCoordinator, QueueExecutor, repositoryRoot, RunEngine, isRemote, workersStart, type DryRun, type ScopeRequestAsked, type SubPlanAsked } from '../engine';
+import { queueRun, repositoryRoot, RunEngine, isRemote, type DryRun, type QueueRun, type ScopeRequestAsked, type SubPlanAsked } from '../engine';
 import { parseArgs, positiveInt, UsageError } from './args';
 import { askYesNo, type Io } from './io';
 
@@ -158,39 +158,18 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
 }
 
 /**
- * The queue executor of a run on pull workers: the coordinator opened for the plan's repository,
- * the plan's file and hash as the workers check them at the base; or 2 with why not said.
+ * The queue executor of a run on pull workers (the engine's `queueRun`, the editor's too), its
+ * notes said; or 2 with why not said.
  */
-async function queueFor(io: Io, file: string, coordinator: NonNullable<ReturnType<typeof coordinatorFrom>>, remote: string, agent: string): Promise<number | { executor: NonNullable<StartRequest['executor']>; close(): Promise<void> }> {
-  const repo = await repositoryRoot(path.dirname(path.resolve(file)));
-  if (!repo) throw new UsageError(`${file} is not in a git repository`);
-  let opened: Awaited<ReturnType<typeof openCoordinator>>;
-  try {
-    opened = await openCoordinator(repo, coordinator);
-  } catch (err) {
-    if (!(err instanceof CoordinatorError || err instanceof CoordinatorUnavailableError)) throw err;
-    io.err(`waves: ${err.message}\n`);
+async function queueFor(io: Io, file: string, coordinator: NonNullable<ReturnType<typeof coordinatorFrom>>, remote: string, agent: string): Promise<number | QueueRun> {
+  if (!(await repositoryRoot(path.dirname(path.resolve(file))))) throw new UsageError(`${file} is not in a git repository`);
+  const queue = await queueRun({ planFile: file, coordinator, remote, agent });
+  if ('problem' in queue) {
+    io.err(`waves: ${queue.problem}\n`);
     return 2;
   }
-  try {
-    const source = await loadPlan(file);
-    const queue = opened.queue();
-    // Said once here rather than by every worker later: the plan they will read, and who is there to take what.
-    const start = await workersStart(source, await queue.workers(), agent);
-    if (start.problem) {
-      io.err(`waves: ${start.problem}\n`);
-      await opened.close();
-      return 2;
-    }
-    for (const note of start.notes) io.err(`waves: ${sanitize(note)}\n`);
-    const plan = { file: path.relative(repo, source.file).split(path.sep).join('/'), hash: source.hash };
-    return { executor: (local, run) => new QueueExecutor({ ...local, queue, remote, plan: () => plan, labelsOf: (id) => run.requiresOf(id), stepsOf: (id) => run.approvedStepsOf(id) }), close: () => opened.close() };
-  } catch (err) {
-    await opened.close();
-    if (!(err instanceof CoordinatorError || err instanceof CoordinatorUnavailableError)) throw err;
-    io.err(`waves: ${err.message}\n`);
-    return 2;
-  }
+  for (const note of queue.notes) io.err(`waves: ${sanitize(note)}\n`);
+  return queue;
 }
 
 interface RunParts {

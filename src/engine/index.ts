@@ -130,7 +130,7 @@ export {
   type SharedResult,
   type WorkerRow,
 } from './coordinator';
-export { PullWorker, QueueExecutor, stopLeftovers, workersStart, workOnPackage, type TurnOutcome } from './workers';
+export { PullWorker, QueueExecutor, queueRun, stopLeftovers, workersStart, workOnPackage, type QueueRun, type TurnOutcome } from './workers';
 export { checkCoordinatorUrl, plannedConflictText, plannedFeatures, plannedFeatureText, redactSecrets, type PlannedConflict, type PlannedFeature } from '../core/coordinator/sharedCoordinator';
 export type { LockEntry } from '../core/run/lockTable';
 export {

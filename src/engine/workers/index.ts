@@ -7,6 +7,7 @@
  *                    the agent in the walls through the attempt supervisor, the push, the report
  *   queueExecutor.ts the driver's side: attempts queued with their work orders, their ends read from the queue
  *   workersStart.ts  what a run on workers checks at its start (the plan as workers read it, who can take what)
+ *   queueRun.ts      a run's queue for either front end: the coordinator opened, the start checked, the executor made
  *   leftovers.ts     what a worker killed outright left running in its clone, stopped by the next one
  * The verification on the worker is not built yet.
  */
@@ -15,4 +16,5 @@ export { PullWorker, type PullWorkerOptions, type TurnOutcome } from './pullWork
 export { workBranch, workOnPackage, type WorkOptions } from './workOnPackage';
 export { QueueExecutor, type QueueExecutorOptions } from './queueExecutor';
 export { workersStart, type WorkersStart } from './workersStart';
+export { queueRun, type QueueRun, type QueueRunRequest } from './queueRun';
 export { stopLeftovers } from './leftovers';

@@ -8,10 +8,11 @@ import * as vscode from 'vscode';
 import { checkHostList, checkHosts, type HostCheck, type HostsInput } from '../../engine';
 import { presetProfile } from '../../core/agents/agentProfiles';
 import { Disposable } from '../../util/lifecycle';
+import { ownSetting } from '../../util/ownSetting';
 
 /** `waves.hosts` as the person set it (user settings; never a workspace's), problems and all; undefined: none set. A run's start checks it (`startRun`). */
 export function readHostsSetting(): HostsInput | undefined {
-  const value = vscode.workspace.getConfiguration('waves').inspect<unknown>('hosts')?.globalValue;
+  const value = ownSetting<unknown>('hosts');
   if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) return undefined;
   const read = checkHostList(value);
   return { source: 'waves.hosts', hosts: read.problems.length ? [] : read.hosts, problems: read.problems.map((p) => p.message) };

@@ -21,6 +21,7 @@ import {
   type EngineEvent,
   type RunOutcome,
   type StartQuestions,
+  type QueueRun,
   type StartRefusal,
   type StartRequest,
 } from '../../engine';
@@ -32,6 +33,7 @@ import { pickAgent } from './agentPicker';
 import { SourceTicks } from './sourceTicks';
 import { readRunSettings, readSandboxSetting, workspaceTurnsContainerOn, type RunSettings } from './settings';
 import { readCoordinatorSetting } from '../coordinator/coordinatorSetting';
+import { showWorkersNotes, workersQueueFor } from '../coordinator/workersQueue';
 import { readHostsSetting } from '../hosts/hostsCommands';
 import { TerminalLauncher, TerminalRegistry } from './terminalLauncher';
 import { askToApprove, askToApproveSubPlan, askToGrantScope, askToOverlap, askToRun, explainRestricted, relativeLabel, showError, showRefusal } from './startDialogs';
@@ -308,6 +310,17 @@ export class RunController extends Disposable {
     }
     // `waves.hosts` (ADR 0011): the person's own setting only; the start checks it (problems, each host's agent).
     const hosts = readHostsSetting();
+    // `waves.workers.remote` with the coordinator (ADR 0037): the packages queued for pull workers; audits, verification and merges stay here.
+    let queue: QueueRun | null | undefined;
+    try {
+      queue = await workersQueueFor({ planFile, shown: entry.label, featureId, agent: agent.id, coordinator, hosts: hosts !== undefined, adopt, log: this.deps.log });
+    } catch (err) {
+      if (adopt) this.deps.log.warn(`[run ${featureId}] the workers' queue: ${String(err)}`);
+      else showError(this.deps.log, entry, err);
+      return undefined;
+    }
+    if (queue === undefined) return undefined;
+    const closeQueue = () => queue?.close().catch((err: unknown) => this.deps.log.warn(`[run ${featureId}] the workers' queue: ${String(err)}`));
     // `waves.sandbox.*`: the agents' walls, on unless the person turned them off themselves.
     const confinement = readSandboxSetting();
     const startRequest: StartRequest = startRequestFrom({
@@ -317,6 +330,7 @@ export class RunController extends Disposable {
       maxParallel: settings.maxParallel,
       mode: settings.mode,
       launcher,
+      executor: queue?.executor,
       // Best of n (ADR 0031): the run-wide count; a package's own `inputs.waves` wins.
       candidates: settings.candidates,
       coordinator,
@@ -391,6 +405,7 @@ export class RunController extends Disposable {
       showError(this.deps.log, entry, err);
       return undefined;
     });
+    if (!started?.ok) void closeQueue();
     if (!started) return undefined;
     if (!started.ok) {
       forget();
@@ -408,6 +423,8 @@ export class RunController extends Disposable {
       this.deps.log.warn(`[run ${featureId}] ${wallNote}`);
       if (!adopt) void vscode.window.showWarningMessage(`Waves: ${wallNote}.`);
     }
+    // On pull workers: nobody there yet to take some packages (they wait in the queue).
+    if (queue) showWorkersNotes(this.deps.log, featureId, queue.notes, adopt);
     this.deps.log.info(`[run ${featureId}] ${request.what}: agent ${agent.id}, max ${settings.maxParallel} in parallel, ${settings.mode}`);
     // The forecast it keeps for its report; past run states that cannot be read, said once.
     for (const p of started.forecast?.problems ?? []) this.deps.log.warn(`[run ${featureId}] ${p}`);
@@ -423,6 +440,7 @@ export class RunController extends Disposable {
       .then(async (o) => {
         sub?.dispose();
         engine.dispose();
+        await closeQueue();
         // The views fall back to RunWatch's copy of the file: make it current first, so
         // nothing reads a state older than the engine's last one.
         await this.deps.runs.refresh().catch(() => undefined);

@@ -12,6 +12,7 @@ import { entryName, runChoicesOf, runOption, runOptionsFromSettings, RUN_OPTIONS
 import type { Confinement } from '../../engine';
 import { settingsTurnContainerOn } from '../../core/walls/containerCheck';
 import { readRegularFileSync } from '../../util/regularFile';
+import { ownSetting } from '../../util/ownSetting';
 
 export interface RunSettings {
   /** undefined: no agent chosen yet (the picker asks). */
@@ -112,11 +113,9 @@ function settingKey(option: RunOption): string {
  * A value that cannot be used is left out (the walls stay as narrow as without it).
  */
 export function readSandboxSetting(): Confinement | undefined {
-  const config = vscode.workspace.getConfiguration('waves');
-  const own = <T>(key: string): T | undefined => config.inspect<T>(key)?.globalValue;
   // `waves.sandbox.unconfined` among them: the walls off by the person's own choice only.
   const { values } = runOptionsFromSettings(
-    (o) => own<unknown>(settingKey(o)),
+    (o) => ownSetting<unknown>(settingKey(o)),
     (o) => o.walls,
   );
   if (values.unconfined === true) return { unconfined: true };
