@@ -44,6 +44,10 @@ const LOOK_MS = 1_000;
 const isAnswer = (v: unknown): v is RelayedAnswer => !!v && typeof v === 'object' && typeof (v as RelayedAnswer).text === 'string' && typeof (v as RelayedAnswer).isError === 'boolean';
 
 export class PgTalk {
+  /** The answers' channel, heard once the first call waits (closed with the coordinator); the calls waiting, by id. */
+  private told: { close(): void } | null = null;
+  private readonly waiting = new Map<string, () => void>();
+
   constructor(
     private readonly transaction: Transaction,
     private readonly repoKey: string,
@@ -90,9 +94,9 @@ export class PgTalk {
   private async answerOf(id: string, signal: AbortSignal, waitMs: number): Promise<RelayedAnswer | null> {
     const until = Date.now() + waitMs;
     let wake: (() => void) | null = null;
-    const heard = this.listen?.(this.channel('told'), (payload) => {
-      if (payload === id) wake?.();
-    });
+    // One connection hears every answer for this process's calls (a listener is a connection of its own).
+    this.told ??= this.listen?.(this.channel('told'), (answered) => this.waiting.get(answered)?.()) ?? null;
+    this.waiting.set(id, () => wake?.());
     const onAbort = () => wake?.();
     signal.addEventListener('abort', onAbort);
     try {
@@ -122,7 +126,7 @@ export class PgTalk {
       return null;
     } finally {
       signal.removeEventListener('abort', onAbort);
-      heard?.close();
+      this.waiting.delete(id);
     }
   }
 
