@@ -63,9 +63,9 @@ function usageOf(o: RunOption): string {
   return [`--${o.flag}${o.value ? ` ${o.value}` : ''}`, ...(o.argvFlag ? [`--${o.argvFlag} JSON`] : []), ...Object.keys(o.switches ?? {}).map((f) => `--${f}`)].join(' | ');
 }
 
-/** The keys a file reads by name from a configuration object: `x.get<T>('key')`, `x.inspect<T>('key')`, `own<T>('key')`. */
+/** The keys a file reads by name from a configuration object: `x.get<T>('key')`, `x.inspect<T>('key')`, `own<T>('key')`, `ownSetting<T>('key')`. */
 function settingsRead(text: string): string[] {
-  return [...text.matchAll(/(?:\.(?:get|inspect)|\bown)<[^>]*>\('([^']+)'/g)].map((m) => m[1]!);
+  return [...text.matchAll(/(?:\.(?:get|inspect)|\bown(?:Setting)?)<[^>]*>\('([^']+)'/g)].map((m) => m[1]!);
 }
 
 describe('where the run options are read: every one is the table\'s', () => {
@@ -73,8 +73,9 @@ describe('where the run options are read: every one is the table\'s', () => {
     const text = read('run/run/settings.ts');
     assert.deepEqual(settingsRead(text), [], 'no setting is read by its key');
     assert.equal(text.match(/runOptionsFromSettings\(/g)?.length, 3, 'the run (every option but the walls), the walls (the person\'s), the agent a host is checked with');
-    assert.match(text, /runOptionsFromSettings\(\s*\(o\) => own<unknown>\(settingKey\(o\)\),\s*\(o\) => o\.walls,\s*\)/, "the walls, waves.sandbox.unconfined among them, from the person's own (user or remote machine) values only");
-    assert.match(text, /const own = <T>\(key: string\): T \| undefined => config\.inspect<T>\(key\)\?\.globalValue;/);
+    assert.match(text, /runOptionsFromSettings\(\s*\(o\) => ownSetting<unknown>\(settingKey\(o\)\),\s*\(o\) => o\.walls,\s*\)/, "the walls, waves.sandbox.unconfined among them, from the person's own (user or remote machine) values only");
+    assert.match(text, /import \{ ownSetting \} from '\.\.\/\.\.\/util\/ownSetting';/);
+    assert.match(read('util/ownSetting.ts'), /return vscode\.workspace\.getConfiguration\('waves'\)\.inspect<T>\(key\)\?\.globalValue;/, "ownSetting: the person's own value, never a workspace's");
     assert.match(text, /runOptionsFromSettings\(\s*\(o\) => \(o\.keptOnResume[^\n]*\n\s*\(o\) => !o\.walls,\s*\)/, 'every other option, the workspace\'s values too');
   });
 
