@@ -111,9 +111,9 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
     queue,
     info: { name, agents: Object.keys(agents), labels, slots },
     place,
-    // The agent's calls of the run's tools go to the run's driver through the queue; one refused here is said on this worker's output.
+    // The agent's calls of the run's tools go to the run's driver through the queue; one refused here (or the tools not given) is said on this worker's output.
     work: (claim, signal) =>
-      workOnPackage(claim, { place, worker: name, talk: queue.talk, onTalkRefused: (id, why) => io.err(`${name}: ${visibleText(id)}'s agent made a call refused here: ${visibleText(why)}\n`), ...(confinement ? { confinement } : {}) }, signal),
+      workOnPackage(claim, { place, worker: name, talk: queue.talk, onTalkRefused: (id, said) => io.err(`${name}: ${visibleText(id)}: ${visibleText(said)}\n`), ...(confinement ? { confinement } : {}) }, signal),
   });
   // Ctrl-C (or SIGTERM): the package under way is finished and reported, nothing new claimed; a second one leaves at once.
   let stopping = false;

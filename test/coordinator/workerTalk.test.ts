@@ -96,7 +96,7 @@ describe("a worker's agent talks back", () => {
       assert.match(said, /^mcp request_scope: granted: you may now write docs\/api\.md \(your audit allows them\)\.$/m);
       // Refused on the worker itself (its socket checks the attempt's token): never relayed.
       assert.match(said, /^mcp plan_status error: refused: this is not your attempt's token$/m);
-      assert.deepEqual(worker.refused, ["api: a call without this attempt's token"]);
+      assert.deepEqual(worker.refused, ["api: its agent made a call refused here: a call without this attempt's token"]);
       // Recorded on the driver's package, as a local attempt's: its progress, its note, the scope the person granted (its audit allowed it).
       const api = state.packages.api!;
       assert.deepEqual([api.progress?.fraction, api.progress?.message], [0.5, 'half way: the model is written']);

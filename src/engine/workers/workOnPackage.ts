@@ -31,8 +31,8 @@ export interface WorkOptions {
   worker?: string;
   /** The queue's relay of the agent's calls to the run (an order that asks for it: `order.talk`); absent, its agent gets no `waves` tools. */
   talk?: PgTalk;
-  /** A call of the agent refused here, before it was relayed. */
-  onTalkRefused?(packageId: string, why: string): void;
+  /** What a person at the worker should hear of the agent's calls, in a sentence: one refused here before it was relayed, or the tools not given (their socket could not be made). */
+  onTalkRefused?(packageId: string, said: string): void;
 }
 
 /** The branch a claim's work is pushed to: its own (the run, the package's attempt, the claim's fence), so no two claims ever push to one. */
@@ -80,7 +80,11 @@ export async function workOnPackage(claim: Claim, options: WorkOptions, signal: 
   const talkEnds = new AbortController();
   const script = item.order.talk && options.talk ? executor.talkServer() : null;
   const talk = script && options.talk
-    ? await workerTalk({ relay: options.talk, claim, worker: claim.item.worker ?? options.worker ?? '', attempt, worktree: tree.worktree, script, signal: AbortSignal.any([signal, talkEnds.signal]), onRefused: (why) => options.onTalkRefused?.(item.packageId, why) })
+    ? await workerTalk({ relay: options.talk, claim, worker: claim.item.worker ?? options.worker ?? '', attempt, worktree: tree.worktree, script, signal: AbortSignal.any([signal, talkEnds.signal]), onRefused: (why) => options.onTalkRefused?.(item.packageId, `its agent made a call refused here: ${why}`) }).catch((err: unknown) => {
+        // Its socket or configuration could not be made: the agent works without the run's tools, as one here would.
+        options.onTalkRefused?.(item.packageId, `its agent works without the run's tools: ${err instanceof Error ? err.message : String(err)}`);
+        return null;
+      })
     : null;
   const spec = runnerSpec({
     agent,
