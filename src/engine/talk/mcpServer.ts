@@ -5,47 +5,18 @@
  * engine answers. Should the engine not listen (a run driven elsewhere, an older engine), each call
  * says so and the agent works on. Built to `dist/waves-mcp.js`; Node built-ins only.
  */
-import net from 'node:net';
 import readline from 'node:readline';
 import { answerLine, type ToolResult } from '../../core/talk/mcpProtocol';
 import { TALK_CALL_MS } from '../../core/talk/talkTools';
-import { MAX_TALK_LINE, TALK_SOCKET, TALK_TOKEN_ENV, type TalkAnswer } from './talkWire';
+import { callTalkSocket, TALK_SOCKET, TALK_TOKEN_ENV } from './talkWire';
 
 declare const WAVES_VERSION: string | undefined;
 const VERSION = typeof WAVES_VERSION === 'string' ? WAVES_VERSION : '0.0.0';
 const CALL_TIMEOUT_MS = 60_000;
 
-/** One call through the socket (a path relative to the attempt folder, the process's cwd: a socket's path is short). */
+/** One call through the socket (a path relative to the attempt folder, the process's cwd: a socket's path is short); a scope request waits on the person, answered within TALK_CALL_MS. */
 function relay(token: string, name: unknown, args: unknown): Promise<ToolResult> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ path: TALK_SOCKET });
-    let got = '';
-    let done = false;
-    const finish = (r: ToolResult) => {
-      if (done) return;
-      done = true;
-      socket.destroy();
-      resolve(r);
-    };
-    // A scope request waits on the person: the run answers it within TALK_CALL_MS.
-    socket.setTimeout(name === 'request_scope' ? TALK_CALL_MS : CALL_TIMEOUT_MS, () => finish({ text: 'the run did not answer in time', isError: true }));
-    socket.on('error', (err: NodeJS.ErrnoException) => finish({ text: `the run is not listening (${err.code ?? err.message}): go on with your work`, isError: true }));
-    socket.on('connect', () => socket.write(JSON.stringify({ token, name, arguments: args }) + '\n'));
-    socket.on('data', (chunk) => {
-      got += chunk.toString('utf8');
-      if (got.length > MAX_TALK_LINE) return finish({ text: 'the run answered too much', isError: true });
-      const nl = got.indexOf('\n');
-      if (nl < 0) return;
-      try {
-        const a = JSON.parse(got.slice(0, nl)) as TalkAnswer;
-        finish({ text: typeof a.text === 'string' ? a.text : '', isError: a.isError === true });
-      } catch {
-        // not the run's answer
-        finish({ text: 'the run answered something unreadable', isError: true });
-      }
-    });
-    socket.on('end', () => finish({ text: 'the run closed the call without an answer', isError: true }));
-  });
+  return callTalkSocket(TALK_SOCKET, { token, name, arguments: args }, name === 'request_scope' ? TALK_CALL_MS : CALL_TIMEOUT_MS);
 }
 
 function main(): void {

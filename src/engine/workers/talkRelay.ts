@@ -5,8 +5,8 @@
  * token: the same checks, rate and answers as an attempt on this machine — and the answer written
  * back for the worker. Looked for when a worker's call is heard (`NOTIFY`), and every so often.
  */
-import net from 'node:net';
-import type { PgTalk, QueueKey, RelayedAnswer, RelayedCall } from '../coordinator';
+import type { PgTalk, QueueKey, RelayedCall } from '../coordinator';
+import { callTalkSocket } from '../talk';
 import { keyText } from './queueKey';
 
 /** The longest a relayed call waits on the engine's socket (its answer bounded there: a scope request waits on the person at most 5 minutes). */
@@ -91,37 +91,7 @@ export class TalkRelay {
 
   private async relay(runId: string, call: RelayedCall): Promise<void> {
     const bridge = this.bridges.get(keyText({ featureId: this.featureId, runId, packageId: call.packageId, attempt: call.attempt }));
-    const answer = bridge ? await callSocket(bridge.socket, JSON.stringify({ token: bridge.token, name: call.name, arguments: call.arguments }) + '\n') : { text: 'the run no longer listens for this attempt', isError: true };
+    const answer = bridge ? await callTalkSocket(bridge.socket, { token: bridge.token, name: call.name, arguments: call.arguments }, SOCKET_WAIT_MS) : { text: 'the run no longer listens for this attempt', isError: true };
     await this.talk.answer(call.id, answer).catch(() => undefined); // the coordinator away: the worker's wait ends on its own, saying so
   }
-}
-
-/** One call through the engine's socket: its answer line, or why there is none. */
-function callSocket(socket: string, line: string): Promise<RelayedAnswer> {
-  return new Promise((resolve) => {
-    let got = '';
-    let done = false;
-    const finish = (a: RelayedAnswer) => {
-      if (done) return;
-      done = true;
-      conn.destroy();
-      resolve(a);
-    };
-    const conn = net.connect({ path: socket }, () => conn.write(line));
-    conn.setTimeout(SOCKET_WAIT_MS, () => finish({ text: 'the run did not answer in time', isError: true }));
-    conn.on('data', (d) => {
-      got += d.toString('utf8');
-      const nl = got.indexOf('\n');
-      if (nl < 0) return;
-      try {
-        const a = JSON.parse(got.slice(0, nl)) as RelayedAnswer;
-        finish(typeof a?.text === 'string' && typeof a.isError === 'boolean' ? a : { text: 'the run answered with something that is not an answer', isError: true });
-      } catch {
-        // not JSON: said as such
-        finish({ text: 'the run answered with something that is not an answer', isError: true });
-      }
-    });
-    conn.on('error', (err) => finish({ text: `the run could not answer: ${err.message}`, isError: true }));
-    conn.on('close', () => finish({ text: 'the run closed the call without an answer', isError: true }));
-  });
 }
