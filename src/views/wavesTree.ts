@@ -28,6 +28,16 @@ import { NO_WAVE_SHORT, noWaveReasons, packageAccessibleLabel, planChildren, pla
  */
 const RUN_REDRAW_MS = 220;
 
+/**
+ * VS Code's tree can lose the children of a node it is fetching: a whole-tree refresh clears the
+ * extension host's cache of the tree at once, a fetch of an old row's children that reaches it
+ * then gets none, and a refresh that comes meanwhile waits for that same fetch. The row stays
+ * expanded and empty until the next refresh. So once this long has passed without a whole-tree
+ * redraw, an opening of the view or an expansion of ours, the plan rows are redrawn (their waves
+ * and rows fetched again): unseen when nothing was lost.
+ */
+const SETTLE_MS = 600;
+
 /** The run states the tree shows (`LiveRuns`, src/run/run/liveRuns.ts). */
 export interface TreeRuns {
   /** `where`: the plan file (the run of its repository). */
@@ -71,6 +81,8 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
   /** The active plan was expanded the first time the view showed (`expandOnFirstShow`). */
   private shownExpanded = false;
   private readonly followCursor: KeyedDebouncer<'cursor'>;
+  /** The plan rows redrawn once the tree settles (`SETTLE_MS`). */
+  private readonly settle = this.register(new KeyedDebouncer(SETTLE_MS, () => this.redrawPlans()));
 
   constructor(
     private readonly registry: PlanRegistry,
@@ -114,6 +126,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
         if (e.visible) {
           this.expandOnFirstShow();
           this.followCursor.schedule('cursor');
+          this.settle.schedule('plans');
         }
       }),
     );
@@ -178,7 +191,23 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     void vscode.commands.executeCommand('setContext', 'waves.hasPlan', plans.length > 0);
     void vscode.commands.executeCommand('setContext', 'waves.planCount', plans.length);
     this.changed.fire(undefined);
+    this.settle.schedule('plans');
     this.expandNewActivePlan(active);
+  }
+
+  /** Every plan row with its waves and rows, once the tree has settled (`SETTLE_MS`). */
+  private redrawPlans(): void {
+    if (!this.view.visible) return; // redrawn on the next opening
+    for (const r of this.roots) if (r.kind === 'plan') this.duePlans.add(r);
+    if (this.duePlans.size) this.runRedraw.schedule();
+  }
+
+  /** Expands a plan row (its first showing, another plan made active), then lets the tree settle. */
+  private expandPlan(node: PlanNode): void {
+    this.view.reveal(node, { expand: true, select: false, focus: false }).then(
+      () => this.settle.schedule('plans'),
+      (err: unknown) => this.log.debug('Could not expand the active plan', err),
+    );
   }
 
   /**
@@ -193,9 +222,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     if (!changed || !this.view.visible) return;
     const node = this.roots.find((r): r is PlanNode => r.kind === 'plan' && r.active);
     if (!node) return;
-    this.view.reveal(node, { expand: true, select: false, focus: false }).then(undefined, (err: unknown) => {
-      this.log.debug('Could not expand the active plan', err);
-    });
+    this.expandPlan(node);
   }
 
   /**
@@ -207,9 +234,7 @@ export class WavesTree extends Disposable implements vscode.TreeDataProvider<Wav
     const node = this.roots.find((r): r is PlanNode => r.kind === 'plan' && r.active);
     if (!node) return;
     this.shownExpanded = true;
-    this.view.reveal(node, { expand: true, select: false, focus: false }).then(undefined, (err: unknown) => {
-      this.log.debug('Could not expand the active plan', err);
-    });
+    this.expandPlan(node);
   }
 
   getChildren(node?: WavesNode): WavesNode[] {
