@@ -40,13 +40,36 @@ function pids(): number[] {
   }
 }
 
-/** Every process now, by pid. */
+/**
+ * How long the last reading of every process may stand for the next one's: a pid listed in both
+ * within this time is the same process (the kernel gives pids in turn, and one comes back only
+ * after every other of `pid_max`, 32,768 at the least, was given).
+ */
+const REUSE_MS = 10_000;
+
+/** The last reading of every process (`table`), and when. */
+let lastTable: { at: number; procs: Map<number, ProcStat> } | null = null;
+
+/**
+ * Every process now, by pid. `/proc/<pid>/stat` is read only for a process the last reading (within
+ * `REUSE_MS`) did not list, or whose parent it listed has gone since: its parent is then another
+ * (reparented to a reaper, which may be inside an agent's tree: bubblewrap's first process). A
+ * runner's memory watch reads the table every 2 s, and with 40 agents the machine holds hundreds of
+ * processes: read whole each time, 40 runners read them all every 2 s. A state letter kept from an
+ * earlier reading can be old: `stillRunning` reads it again.
+ */
 function table(): Map<number, ProcStat> {
+  const now = Date.now();
+  const last = lastTable && now - lastTable.at <= REUSE_MS && now >= lastTable.at ? lastTable.procs : null;
+  const live = pids();
+  const listed = new Set(live);
   const out = new Map<number, ProcStat>();
-  for (const pid of pids()) {
-    const st = statOf(pid);
+  for (const pid of live) {
+    const was = last?.get(pid);
+    const st = was && (was.ppid === 0 || listed.has(was.ppid)) ? was : statOf(pid);
     if (st) out.set(pid, st);
   }
+  lastTable = { at: now, procs: out };
   return out;
 }
 
