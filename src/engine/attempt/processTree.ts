@@ -43,7 +43,7 @@ function pids(): number[] {
 /**
  * How long the last reading of every process may stand for the next one's: a pid listed in both
  * within this time is the same process (the kernel gives pids in turn, and one comes back only
- * after every other of `pid_max`, 32,768 at the least, was given).
+ * after every other below `pid_max` was given: 32,768 by default, and more on most machines).
  */
 const REUSE_MS = 10_000;
 

@@ -18,7 +18,7 @@ function whole(active) {
     : ['work-packages.yaml — active', ...WEB, 'api/work-packages.yaml — api', ...API];
 }
 
-/** The twistie of a plan row (level 1) of the Waves tree. */
+/** A plan row (level 1) of the Waves tree. */
 function planRow(page, label) {
   return page.locator('.sidebar .pane-body .monaco-list[aria-label="Waves"] .monaco-list-row[role="treeitem"][aria-level="1"]', { hasText: label }).first();
 }
