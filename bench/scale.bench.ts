@@ -20,8 +20,10 @@
  * process of the run (the driver, the git helper and its git calls, the runners, bubblewrap, the
  * relays, the agents, the verification commands), reaped by a child subreaper (`REAPER`, a few
  * lines of python3; the column is left empty without it); and the machine's busy CPU over the run
- * (/proc/stat: the kernel's work for the run, and whatever else runs on the machine). Then the
- * medians over the pairs, side by side, and with / without. It reports; it asserts no timing.
+ * (/proc/stat: the kernel's work for the run, and whatever else runs on the machine); and each
+ * level's phases from the run state's `phases` (ready → agent running, the agent beyond its time,
+ * verifying → merging, merging → merged: median and worst). Then the medians over the pairs, side
+ * by side, and with / without. It reports; it asserts no timing.
  *
  * Run: `npm run bench scale` (add `-- --pairs=3`). Flags (also `--flag N` when run directly with
  * `node --import tsx bench/scale.bench.ts`): `--pairs=N` (default 2; BENCH_SCALE_PAIRS), `--seconds=S`
@@ -138,6 +140,43 @@ interface Result {
   /** Every core's busy time over the run, s (whatever else runs on the machine too). */
   machineCpu: number;
   load: string;
+  /** Each level's phases, from the run state (`levelPhases`). */
+  levels: LevelPhases[];
+}
+
+/** One level of a run: its packages' phases (from the run state's `phases`), each a median and the worst, s. */
+interface LevelPhases {
+  size: number;
+  /** ready → its agent running (the tree, the runner, the walls). */
+  start: [number, number];
+  /** The agent's time beyond `SECONDS` (its start, its commit, its exit seen). */
+  agent: [number, number];
+  /** verifying → merging (the verification steps in the walls, the audit). */
+  verify: [number, number];
+  /** merging → succeeded (its merge's wait and its merge). */
+  merge: [number, number];
+}
+
+/** The run state's phases of every package, per level of `WAVES` (packages named `w<level>-p<i>`). */
+function levelPhases(stateFile: string): LevelPhases[] {
+  const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { packages: Record<string, { phases?: { at: string; phase: string }[] }> };
+  const at = (phases: { at: string; phase: string }[], phase: string) => Date.parse(phases.find((p) => p.phase === phase)?.at ?? '') / 1000;
+  const stat = (xs: number[]): [number, number] => {
+    const ok = xs.filter(Number.isFinite);
+    return ok.length ? [median(ok), Math.max(...ok)] : [NaN, NaN];
+  };
+  return WAVES.map((_, w) => {
+    const rows = Object.entries(state.packages)
+      .filter(([id]) => id.startsWith(`w${w + 1}-`))
+      .map(([, r]) => r.phases ?? []);
+    return {
+      size: rows.length,
+      start: stat(rows.map((p) => at(p, 'running') - at(p, 'ready'))),
+      agent: stat(rows.map((p) => at(p, 'verifying') - at(p, 'running') - SECONDS)),
+      verify: stat(rows.map((p) => at(p, 'merging') - at(p, 'verifying'))),
+      merge: stat(rows.map((p) => at(p, 'succeeded') - at(p, 'merging'))),
+    };
+  });
 }
 
 async function once(mode: Mode, n: number, home: string, hook: string, reaper: boolean, profiles: string | null): Promise<Result> {
@@ -181,7 +220,8 @@ async function once(mode: Mode, n: number, home: string, hook: string, reaper: b
     const machineCpu = machineBusy() - busy0;
     if (code !== 0) throw new Error(`waves run (${mode}) exited ${code}:\n${fs.readFileSync(log, 'utf8').slice(-3000)}`);
     const d = JSON.parse(fs.readFileSync(driverOut, 'utf8')) as { user: number; system: number; maxRSS: number };
-    return { mode, wall, driverCpu: (d.user + d.system) / 1e6, driverRss: d.maxRSS / 1024, treeCpu, machineCpu, load: loadavg() };
+    const levels = levelPhases(path.join(repo, '.waves', 'runs', `scale-${mode}-${n}.json`));
+    return { mode, wall, driverCpu: (d.user + d.system) / 1e6, driverRss: d.maxRSS / 1024, treeCpu, machineCpu, load: loadavg(), levels };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -266,6 +306,15 @@ async function main(): Promise<void> {
     const u = of('unconfined', f);
     console.log(`| ${label} | ${fmt(c)} | ${fmt(u)} | ${x(c, u)} |`);
   }
+  console.log(`\nEach level's phases, from the run state: median (worst), s.\n`);
+  console.log('| run | walls | level | packages | ready → agent running | agent beyond its time | verifying → merging | merging → merged |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
+  const mw = ([m, w]: [number, number]) => (Number.isFinite(m) ? `${m.toFixed(2)} (${w.toFixed(2)})` : '–');
+  results.forEach((r, i) =>
+    r.levels.forEach((l, k) =>
+      console.log(`| ${i + 1} | ${r.mode === 'confined' ? 'yes' : 'no'} | ${k + 1} | ${l.size} | ${mw(l.start)} | ${mw(l.agent)} | ${mw(l.verify)} | ${mw(l.merge)} |`),
+    ),
+  );
   console.log(
     `\nThe bench took ${s((Date.now() - started) / 1000)}; load after ${loadavg()}.${profiles ? ` CPU profiles of the drivers: ${profiles}` : ''}`,
   );

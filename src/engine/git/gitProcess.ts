@@ -35,6 +35,8 @@ export interface GitCall {
   /** The call's whole environment. */
   env: NodeJS.ProcessEnv;
   maxBuffer: number;
+  /** What git reads on its standard input (`fast-import`'s stream); none: nothing is written there. */
+  input?: string;
 }
 
 export interface GitOutcome {
@@ -65,10 +67,11 @@ process.stdin.on('data', (d) => {
     try { r = JSON.parse(line); } catch { /* not a request: the engine writes only JSON lines */ continue; }
     try {
       const pre = Array.isArray(r.prefix) && r.prefix.length > 0 ? r.prefix : null;
-      execFile(pre ? pre[0] : 'git', pre ? [...pre.slice(1), 'git', ...r.argv] : r.argv, { cwd: r.cwd, env: r.env, encoding: 'utf8', maxBuffer: r.maxBuffer, windowsHide: true }, (err, stdout, stderr) => {
+      const child = execFile(pre ? pre[0] : 'git', pre ? [...pre.slice(1), 'git', ...r.argv] : r.argv, { cwd: r.cwd, env: r.env, encoding: 'utf8', maxBuffer: r.maxBuffer, windowsHide: true }, (err, stdout, stderr) => {
         const c = err ? err.code : 0;
         answer({ id: r.id, code: typeof c === 'number' ? c : null, stdout: String(stdout ?? ''), stderr: String(stderr ?? ''), message: err ? String(err.message) : '' });
       });
+      if (typeof r.input === 'string') { child.stdin.on('error', () => { /* git ended before reading it all: its exit code says why */ }); child.stdin.end(r.input); }
     } catch (err) {
       answer({ id: r.id, code: null, stdout: '', stderr: '', message: String(err && err.message || err) });
     }
@@ -82,10 +85,15 @@ function runDirect(call: GitCall): Promise<GitOutcome> {
   return new Promise((resolve) => {
     try {
       const pre = call.prefix?.length ? call.prefix : null;
-      execFile(pre ? pre[0]! : 'git', pre ? [...pre.slice(1), 'git', ...call.argv] : call.argv, { cwd: call.cwd, env: call.env, encoding: 'utf8', maxBuffer: call.maxBuffer, windowsHide: true }, (err, stdout, stderr) => {
+      const child = execFile(pre ? pre[0]! : 'git', pre ? [...pre.slice(1), 'git', ...call.argv] : call.argv, { cwd: call.cwd, env: call.env, encoding: 'utf8', maxBuffer: call.maxBuffer, windowsHide: true }, (err, stdout, stderr) => {
         const c: unknown = err ? (err as { code?: unknown }).code : 0;
         resolve({ stdout: String(stdout ?? ''), stderr: String(stderr ?? ''), code: typeof c === 'number' ? c : null, message: err ? err.message : '' });
       });
+      if (call.input !== undefined) {
+        // git that ends before reading all of it: its exit code says what went wrong
+        child.stdin?.on('error', () => undefined);
+        child.stdin?.end(call.input);
+      }
     } catch (err) {
       resolve({ stdout: '', stderr: '', code: null, message: err instanceof Error ? err.message : String(err) });
     }
@@ -131,8 +139,8 @@ class Helper {
     const id = this.nextId++;
     this.running.set(id, p);
     if (this.running.size === 1) this.hold();
-    const { cwd, argv, env, maxBuffer, prefix } = p.call;
-    this.child.stdin.write(`${JSON.stringify({ id, cwd, argv, env, maxBuffer, ...(prefix?.length ? { prefix } : {}) })}\n`);
+    const { cwd, argv, env, maxBuffer, prefix, input } = p.call;
+    this.child.stdin.write(`${JSON.stringify({ id, cwd, argv, env, maxBuffer, ...(prefix?.length ? { prefix } : {}), ...(input !== undefined ? { input } : {}) })}\n`);
   }
 
   private read(data: string): void {

@@ -59,7 +59,7 @@ async function staleLockCleared(cwd: string, lock: string): Promise<boolean> {
  * and none of the commands a repository's configuration gained during a guarded run
  * (gitSafety.ts): the engine's git acts on agent output outside the agent's timeout.
  */
-export async function git(cwd: string, args: readonly string[], okCodes: readonly number[] = [0], env: Readonly<Record<string, string>> = {}): Promise<GitResult> {
+export async function git(cwd: string, args: readonly string[], okCodes: readonly number[] = [0], env: Readonly<Record<string, string>> = {}, input?: string): Promise<GitResult> {
   const overrides = await configOverrides(cwd);
   // A layered tree (layers.ts): git runs with its overlay mounted, entering the tree again under the
   // mount — one git at a time per tree, on this process's scratch folder (treeLayers.ts `layerLaid`).
@@ -72,6 +72,7 @@ export async function git(cwd: string, args: readonly string[], okCodes: readonl
       argv: [...(prefix ? ['-C', cwd] : []), ...SAFE_CONFIG_ARGS, ...overrides, ...args],
       env: { ...process.env, ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
       maxBuffer: 256 * 1024 * 1024,
+      ...(input !== undefined ? { input } : {}),
     });
   const listed = () => (args[0] === 'worktree' && WORKTREE_WRITES.has(args[1] ?? '') ? worktreeListTurns.run(cwd, call) : call());
   const once = layer ? () => layerGitTurns.run(layer.tree, listed) : listed;

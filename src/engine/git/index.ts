@@ -22,8 +22,8 @@ export { createWorktree, dropMadeAhead, listWorktrees, prepareSharedTree, remove
 export { copiedInto, isSetUp, madeAheadAt, madeAheadReason, markCopied, markMadeAhead, markSetUp } from './treeMarks';
 export { copyIntoTree, copyListIntoTree, copyLogText, copySources, type CopyOptions, type TreeCopy } from './worktreeCopy';
 export { commitAll, commitAllLanding } from './commits';
-export { inspectTree, treeChanges, type TreeInspection } from './treeDiff';
-export { commitMerge, ensureIntegration, integrationState, mergeTreeCheck, writeMergeCommit, type MergeCheck, type PreparedMerge } from './integration';
+export { inspectTree, treeChanges, treeRawChanges, type TreeInspection } from './treeDiff';
+export { commitMerge, ensureIntegration, integrationState, mergeTreeCheck, writeMergeChain, writeMergeCommit, type MergeCheck, type PreparedMerge } from './integration';
 export { fastForward, FastForwardRefusedError, fastForwardOffer, type FastForwardOffer, type LocalFile } from './fastForward';
 export { guardGitSetup, SAFE_CONFIG_ARGS, snapshotGitSetup } from './gitSafety';
 export { keepGitSetup, restoreGitSetup, type KeptGitSetup, type SetupRestore } from './setupRestore';

@@ -5,7 +5,7 @@
  */
 import { createWorktree } from './worktrees.js';
 import { fastForwardMarked, undoStoppedLanding } from './landing.js';
-export { mergeTreeCheck, writeMergeCommit, type MergeCheck } from './landing.js';
+export { mergeTreeCheck, writeMergeChain, writeMergeCommit, type MergeCheck } from './landing.js';
 import { git, headCommit } from './gitRun.js';
 import { parseStatusZ } from '../../core/git/gitParse.js';
 

@@ -6,7 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { git, gitOut, identityArgs } from './gitRun.js';
+import { randomBytes } from 'node:crypto';
+import { ENGINE_IDENTITY, git, gitOut, identityArgs } from './gitRun.js';
+import { chainStream, zoneOf, type ChainMerge } from '../../core/git/mergeChain.js';
 import { landingOf, markLanding } from './treeMarks.js';
 import { parseMergeTree, parseStatusZ } from '../../core/git/gitParse.js';
 
@@ -28,6 +30,24 @@ export async function mergeTreeCheck(repo: string, tip: string, branch: string):
 /** The merge commit of `commit` into `tip` with exactly `tree` (a clean `merge-tree` result); nothing refers to it yet. */
 export function writeMergeCommit(integrationWorktree: string, tip: string, commit: string, tree: string, message: string): Promise<string> {
   return gitOut(integrationWorktree, [...identityArgs(), 'commit-tree', tree, '-p', tip, '-p', commit, '-m', message]);
+}
+
+/**
+ * Writes the merges of `merges` as one chain on `from` with one `git fast-import`
+ * (core/git/mergeChain.ts: their changes on disjoint paths, each audited): a two-parent merge commit
+ * per package, dated now, by the engine's identity (or the one git's environment names), referenced
+ * by nothing (fast-import's ref is deleted in the same stream; small chains are written as loose
+ * objects, as `commit-tree` writes them). Gives the commits' ids, in order.
+ */
+export async function writeMergeChain(integrationWorktree: string, from: string, merges: readonly ChainMerge[]): Promise<string[]> {
+  const now = new Date();
+  const identity = { name: process.env.GIT_COMMITTER_NAME || ENGINE_IDENTITY.name, email: process.env.GIT_COMMITTER_EMAIL || ENGINE_IDENTITY.email };
+  const ref = `refs/waves-merge-chain/${process.pid}-${randomBytes(6).toString('hex')}`;
+  const stream = chainStream({ from, merges, ref, identity, when: now.getTime() / 1000, zone: zoneOf(now) });
+  const r = await git(integrationWorktree, ['-c', 'fastimport.unpackLimit=1000', 'fast-import', '--quiet', '--done', '--date-format=raw'], [0], {}, stream);
+  const ids = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (ids.length !== merges.length || !ids.every((id) => /^[0-9a-f]{40,64}$/.test(id))) throw new Error(`git fast-import gave ${ids.length} commits for ${merges.length} merges`);
+  return ids;
 }
 
 /** `merge --ff-only <target>` in `tree` (at `tip`), marked while git writes (`undoStoppedLanding` reads the mark). */

@@ -9,7 +9,7 @@ import { toFileChange, type AuditChange } from '../../core/run/audit.js';
 import { SAFE_CONFIG_ARGS } from './gitSafety.js';
 import { repoDirs, treeOnDisk } from './gitOnDisk.js';
 import { git, GitError, headState, revParse } from './gitRun.js';
-import { parseRawDiffZ, splitZ, SYMLINK_MODE } from '../../core/git/gitParse.js';
+import { parseRawDiffZ, splitZ, SYMLINK_MODE, type RawChange } from '../../core/git/gitParse.js';
 
 /** Where a package's tree stands after its agent: on its branch or not, and the commits involved. */
 export interface TreeInspection {
@@ -70,6 +70,11 @@ export async function treeChanges(cwd: string, from: string, to: string): Promis
     ...(linkOf.has(c.path) ? { link: linkOf.get(c.path)! } : {}),
     ...(ignored.has(c.path) ? { ignored: true } : {}),
   }));
+}
+
+/** What `to` changes against `from`, tree to tree, as `diff --raw` says it (modes and blobs): the same read as `treeChanges`'s, shared. */
+export async function treeRawChanges(cwd: string, from: string, to: string): Promise<RawChange[]> {
+  return parseRawDiffZ(await rawTreeDiff(cwd, from, to));
 }
 
 /**

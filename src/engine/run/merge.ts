@@ -11,7 +11,9 @@ import { recordMerge, setIntegration } from '../../core/run/runStateReducer';
 import { errorText, type RunContext } from './context';
 import type { LandedMerges } from './handoffs';
 import { auditScope, type AuditChange } from '../../core/run/audit';
-import { commitMerge, ensureIntegration, git, headCommit, integrationState, isAncestor, mergeTreeCheck, treeChanges, writeMergeCommit, commitOnDisk, repoDirs, type MergeCheck, type PreparedMerge } from '../git';
+import { commitMerge, ensureIntegration, git, headCommit, integrationState, isAncestor, mergeTreeCheck, treeChanges, treeRawChanges, writeMergeChain, writeMergeCommit, commitOnDisk, repoDirs, type MergeCheck, type PreparedMerge } from '../git';
+import { chainable, chainMatches, type ChainCandidate } from '../../core/git/mergeChain';
+import type { RawChange } from '../../core/git/gitParse';
 
 /** What a merge reads before it writes anything: already merged?, `merge-tree`'s result, and (clean, not merged) what the merged tree changes against the tip. */
 interface MergeReads {
@@ -109,19 +111,19 @@ export class Merges {
    * yet) what the merged tree changes, while its merge commit is written (referenced by nothing
    * until the fast-forward, which happens only after every audit).
    */
-  private async readsNow(wt: string, commit: string, tip: string, message: string): Promise<MergeReads> {
+  private async readsNow(wt: string, commit: string, tip: string, message: string, withCommit = true): Promise<MergeReads> {
     const [already, check] = await Promise.all([isAncestor(wt, commit, tip), mergeTreeCheck(wt, tip, commit)]);
     const clean = !already && check.clean;
     const effect = clean ? treeChanges(wt, tip, check.tree) : null;
-    const merge = clean ? writeMergeCommit(wt, tip, commit, check.tree, message) : null;
+    const merge = clean && withCommit ? writeMergeCommit(wt, tip, commit, check.tree, message) : null;
     // Awaited by the merge, which asks again on a failure.
     effect?.catch(() => undefined);
     merge?.catch(() => undefined);
     return { already, check, effect, merge };
   }
 
-  /** The reads of a merge of `commit` on `tip`: those read ahead when they were on this tip, else now. */
-  private async mergeReads(wt: string, commit: string, tip: string, message: string): Promise<MergeReads> {
+  /** The reads of a merge of `commit` on `tip`: those read ahead when they were on this tip, else now (`withCommit`: its merge commit written too). */
+  private async mergeReads(wt: string, commit: string, tip: string, message: string, withCommit = true): Promise<MergeReads> {
     const ahead = this.readsAhead.get(commit);
     this.readsAhead.delete(commit);
     if (ahead && ahead.tip === tip) {
@@ -131,7 +133,7 @@ export class Merges {
         // asked again below
       }
     }
-    return this.readsNow(wt, commit, tip, message);
+    return this.readsNow(wt, commit, tip, message, withCommit);
   }
 
   /**
@@ -165,16 +167,17 @@ export class Merges {
   }
 
   /**
-   * Merges each commit of `batch` in order — the commit the audit judged, by its id, never a
-   * branch name an agent could move — into the integration branch: `merge-tree` computes the
-   * merged tree without a work tree, what that tree changes against the tip before it is audited
-   * against the package's scope once more (a history that brings anything else — another branch
-   * merged in, a rewritten base — is a violation), and exactly that tree is committed on that tip
-   * (git/integration.ts writeMergeCommit). The commits of the batch are chained in memory and land together:
-   * one check that the integration worktree is clean and where the run left it, one
-   * `merge --ff-only` (git/integration.ts commitMerge), then each is recorded (merges of packages
-   * that ended together were one after another, three rounds of git each). A conflict fails that
-   * package with the files listed (its branch keeps the work) and the batch goes on without it.
+   * Merges each commit of `batch` — the commit the audit judged, by its id, never a branch name an
+   * agent could move — into the integration branch: `merge-tree` computes the merged tree without
+   * a work tree, what that tree changes against the tip is audited against the package's scope once
+   * more (a history that brings anything else — another branch merged in, a rewritten base — is a
+   * violation), and exactly that tree is committed on that tip. Packages whose merges on the
+   * batch's tip change paths no other touches are read all at once and written as one chain
+   * (`chainFirst`); the others follow one at a time, each on the tip the one before made
+   * (`mergeOne`: two rounds of git each). The commits of the batch land together: one check that
+   * the integration worktree is clean and where the run left it, one `merge --ff-only`
+   * (git/integration.ts commitMerge), then each is recorded. A conflict fails that package with the
+   * files listed (its branch keeps the work) and the batch goes on without it.
    */
   private async mergeBatch(batch: Waiting[]): Promise<void> {
     const { ctx } = this;
@@ -190,9 +193,26 @@ export class Merges {
     let tip = known;
     let prepared: PreparedMerge | null = null;
     const landing: { w: Waiting; files: string[]; commit: string }[] = [];
-    for (const [i, w] of batch.entries()) {
+    let rest = batch;
+    let branches = new Map<Waiting, string>();
+    /** HEAD was found at `known` (by `chainFirst`): the first package need not read it. */
+    let headChecked = false;
+    if (batch.length >= 2) {
+      const chained = await this.chainFirst(batch, known, headRead);
+      if (chained) {
+        headChecked = true;
+        ({ rest, branches } = chained);
+        if (chained.landing.length > 0) {
+          landing.push(...chained.landing);
+          tip = chained.landing[chained.landing.length - 1]!.commit;
+          prepared = chained.prepared;
+        }
+      }
+    }
+    for (const [i, w] of rest.entries()) {
       try {
-        const step = await this.mergeOne(w, tip, i === 0 ? { known, headRead } : null, i === batch.length - 1);
+        const first = i === 0 && !headChecked ? { known, headRead } : null;
+        const step = await this.mergeOne(w, tip, first, i === rest.length - 1, branches.get(w));
         if (step.landed !== undefined) landed = tip = step.landed;
         if (step.landing) {
           landing.push({ w, ...step.landing });
@@ -220,6 +240,76 @@ export class Merges {
   }
 
   /**
+   * The batch's merges on its tip `known`, read all at once (each package's branch handed back,
+   * already merged?, `merge-tree`, what the merged tree changes, audited against the package's
+   * scope); those that are clean, pass their audit and change paths no other of them touches
+   * (core/git/mergeChain.ts `chainable`) are written as one chain by one `git fast-import`, and the
+   * chain is checked: what its last commit changes against `known` must be exactly all of theirs,
+   * else none of it is used. What it gives: the chain's landings (none when fewer than two could
+   * go), the worktree's state read beside the check, the other packages in the batch's order, and
+   * the branches handed back. Null when HEAD is not at `known` (the merges go one at a time from it).
+   */
+  private async chainFirst(
+    batch: Waiting[],
+    known: string,
+    headRead: Promise<string>,
+  ): Promise<{ landing: { w: Waiting; files: string[]; commit: string }[]; prepared: PreparedMerge | null; rest: Waiting[]; branches: Map<Waiting, string> } | null> {
+    const { ctx } = this;
+    const integration = ctx.state.integration!;
+    const wt = integration.worktree;
+    const branches = new Map<Waiting, string>();
+    /** Each package's reads on `known`, kept for its merge one at a time when it does not chain and the tip is still `known`. */
+    const readOn = new Map<Waiting, MergeReads>();
+    const read = async (w: Waiting) => {
+      branches.set(w, await ctx.executor.handBack(ctx.keyOf(w.pkg.id)));
+      const reads = await this.mergeReads(wt, w.commit, known, mergeMessage(w.pkg.id, integration.branch), false);
+      readOn.set(w, reads);
+      if (reads.already || !reads.check.clean || !reads.effect) return null;
+      const [effect, raw] = await Promise.all([reads.effect, treeRawChanges(wt, known, reads.check.tree)]);
+      const audit = auditScope(effect, { writeAllow: ctx.writeAllowOf(w.pkg.id), deny: w.pkg.scope.deny.map((l) => l.value) });
+      return audit.ok ? { w, effect, raw } : null;
+    };
+    // A read that fails leaves its package to be merged one at a time, where its failure is its own.
+    const [head, reads] = await Promise.all([headRead.catch(() => null), Promise.all(batch.map((w) => read(w).catch(() => null)))]);
+    if (head !== known) return null;
+    const found = reads.filter((r): r is { w: Waiting; effect: AuditChange[]; raw: RawChange[] } => r !== null);
+    const candidates: ChainCandidate[] = found.map((r) => ({ id: r.w.pkg.id, changes: r.raw }));
+    const { chain } = chainable(candidates);
+    const none = () => {
+      // Merged one at a time from `known`: the first of them uses what was read on it.
+      for (const [w, reads] of readOn) this.readsAhead.set(w.commit, { tip: known, reads: Promise.resolve(reads) });
+      return { landing: [], prepared: null, rest: batch, branches };
+    };
+    if (chain.length < 2) return none();
+    const links = chain.map((id) => found.find((r) => r.w.pkg.id === id)!);
+    let commits: string[];
+    let prepared: PreparedMerge;
+    try {
+      commits = await writeMergeChain(
+        wt,
+        known,
+        links.map((l) => ({ commit: l.w.commit, message: mergeMessage(l.w.pkg.id, integration.branch), changes: l.raw })),
+      );
+      const last = commits[commits.length - 1]!;
+      const [actual, state] = await Promise.all([treeRawChanges(wt, known, last), integrationState(wt)]);
+      if (!chainMatches(links.map((l) => ({ changes: l.raw })), actual)) throw new Error('the chain of merges changes other than what its merges did');
+      prepared = { merge: last, ...state };
+    } catch {
+      // Merged one at a time instead, each on the tip the one before made (its own failure said there).
+      for (const l of links) ctx.mark('merge-chain-refused', l.w.pkg.id);
+      return none();
+    }
+    for (const l of links) ctx.mark('merge-chain', l.w.pkg.id);
+    const chained = new Set(links.map((l) => l.w));
+    return {
+      landing: links.map((l, i) => ({ w: l.w, files: l.effect.map((c) => c.path), commit: commits[i]! })),
+      prepared,
+      rest: batch.filter((w) => !chained.has(w)),
+      branches,
+    };
+  }
+
+  /**
    * One package of a batch, merged on `tip` in memory. `first` (the batch's first package only):
    * the tip the run recorded and the worktree's HEAD being read. What it gives: the tip to start
    * from instead (HEAD, when it was not where the run recorded), the merge to land, and — for the
@@ -230,6 +320,7 @@ export class Merges {
     tipIn: string,
     first: { known: string; headRead: Promise<string> } | null,
     last: boolean,
+    handedBack?: string,
   ): Promise<{ landed?: string; landing?: { files: string[]; commit: string }; prepared?: PreparedMerge }> {
     const { ctx } = this;
     const integration = ctx.state.integration!;
@@ -238,7 +329,7 @@ export class Merges {
     const id = pkg.id;
     let tip = tipIn;
     const out: { landed?: string; landing?: { files: string[]; commit: string }; prepared?: PreparedMerge } = {};
-    const branch = await ctx.executor.handBack(ctx.keyOf(id));
+    const branch = handedBack ?? (await ctx.executor.handBack(ctx.keyOf(id)));
     const message = mergeMessage(id, integration.branch);
     let reads = await this.mergeReads(wt, commit, tip, message);
     if (first) {

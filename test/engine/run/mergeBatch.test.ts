@@ -2,7 +2,10 @@
  * Merges of packages that ended together land together (`src/engine/run/merge.ts`): on a
  * REAL repository, three merges asked at once make one batch — each audited commit merged on the
  * one before it in memory, one fast-forward of the integration branch — and a conflict in the
- * batch fails that package alone. The history is the one separate merges would have made. A
+ * batch fails that package alone. The history is the one separate merges would have made. On the
+ * tip the run left, merges of different paths are written as one chain by `git fast-import` (ADR
+ * 0038): each merge's tree is the one `git merge-tree` gives its two parents, and those that
+ * remove a file, share a path or fall outside their scope follow one at a time. A
  * merge read ahead while its package is audited (ADR 0017) is used only on the tip it was read on:
  * after another merge, or a person's commit, it is read again.
  *
@@ -18,7 +21,7 @@ import { RunContext } from '../../../src/engine/run/context.js';
 import { LocalExecutor } from '../../../src/engine/attempt/localExecutor.js';
 import { Merges } from '../../../src/engine/run/merge.js';
 import { RunStore } from '../../../src/store/runStore.js';
-import { repoWithPlan, scriptedAgent } from '../engineFixtures.js';
+import { repoWithPlan, scriptedAgent, type TestPackage } from '../engineFixtures.js';
 import { git } from '../helpers.js';
 
 /** A commit of `files` on `waves/<feature>/<id>`, made from `base` in a worktree of its own. */
@@ -34,12 +37,14 @@ function packageCommit(repo: string, id: string, base: string, files: Record<str
   return git(tree, 'rev-parse', 'HEAD').trim();
 }
 
-/** A run context on a plan of `ids` with its integration branch, and its Merges. */
-async function mergesFor(feature: string, ids: string[]) {
-  const { repo, planFile } = repoWithPlan(feature, ids.map((id) => ({ id })));
+/** A run context on a plan of `ids` with its integration branch, and its Merges; `marks`: the engine's trace marks, when given. */
+async function mergesFor(feature: string, packages: (string | TestPackage)[], marks?: string[]) {
+  const ids = packages.map((p) => (typeof p === 'string' ? p : p.id));
+  const { repo, planFile } = repoWithPlan(feature, packages.map((p) => (typeof p === 'string' ? { id: p } : p)));
   const analysis = analyzePlan(fs.readFileSync(planFile, 'utf8'));
   assert.ok(analysis.valid);
-  const ctx = new RunContext(repo, planFile, feature, analysis, { planFile, agent: scriptedAgent() }, new LocalExecutor({ repoRoot: repo, featureId: feature }));
+  const trace = marks ? (step: string, id: string) => void marks.push(`${step} ${id}`) : undefined;
+  const ctx = new RunContext(repo, planFile, feature, analysis, { planFile, agent: scriptedAgent(), ...(trace ? { trace } : {}) }, new LocalExecutor({ repoRoot: repo, featureId: feature }));
   const store = new RunStore({
     workspaceRoot: repo,
     featureId: feature,
@@ -132,5 +137,125 @@ describe('merges asked together', () => {
     assert.equal(fs.readFileSync(path.join(integration.worktree, 'c', 'x.txt'), 'utf8'), 'c\n');
     assert.equal(fs.readFileSync(path.join(integration.worktree, 'b', 'x.txt'), 'utf8'), 'from a person\n');
     assert.equal(git(integration.worktree, 'status', '--porcelain').trim(), '');
+  });
+});
+
+describe('merges asked together on the tip the run left', () => {
+  it('are written as one chain when their paths are apart — the commits and trees one at a time would make — and the rest follow one at a time', async () => {
+    const marks: string[] = [];
+    const { repo, ctx, merges, pkg } = await mergesFor('chain', ['a', 'b', 'c', { id: 'd', write: ['shared.md'] }, { id: 'e', write: ['e/**', 'old.txt'] }, { id: 'f', write: ['a/x.txt'], deps: ['a'] }], marks);
+    const integration = ctx.state.integration!;
+    const wt = integration.worktree;
+    // The base holds a file d changes and one e removes.
+    fs.writeFileSync(path.join(wt, 'shared.md'), 'one\ntwo\n');
+    fs.writeFileSync(path.join(wt, 'old.txt'), 'old\n');
+    git(wt, 'add', '-A');
+    git(wt, 'commit', '-q', '-m', 'base files');
+    const base = git(wt, 'rev-parse', 'HEAD').trim();
+    ctx.state.integration!.tipSha = base;
+    const odd = 'a/with space/"q" ünï\ttab.txt';
+    const a = packageCommit(repo, 'a', base, { 'a/x.txt': 'a\n', [odd]: 'odd\n' }, 'chain');
+    packageCommit(repo, 'b', base, { 'b/run.sh': '#!/bin/sh\n' }, 'chain');
+    fs.chmodSync(path.join(`${repo}.worktrees`, 'chain', 'b', 'b', 'run.sh'), 0o755);
+    git(path.join(`${repo}.worktrees`, 'chain', 'b'), 'commit', '-q', '-a', '-m', 'executable');
+    const bExec = git(path.join(`${repo}.worktrees`, 'chain', 'b'), 'rev-parse', 'HEAD').trim();
+    const c = packageCommit(repo, 'c', base, { 'c/deep/er/x.txt': 'c\n' }, 'chain');
+    const d = packageCommit(repo, 'd', base, { 'shared.md': 'one\ntwo\nthree\n' }, 'chain');
+    // e removes a file: merged one at a time, after the chain.
+    const eTree = path.join(`${repo}.worktrees`, 'chain', 'e');
+    const e0 = packageCommit(repo, 'e', base, { 'e/x.txt': 'e\n' }, 'chain');
+    git(eTree, 'rm', '-q', 'old.txt');
+    git(eTree, 'commit', '-q', '-m', 'e removes old.txt');
+    const e = git(eTree, 'rev-parse', 'HEAD').trim();
+    assert.notEqual(e, e0);
+    // f writes a's file too: left apart, it conflicts with a's merge on the chain.
+    const f = packageCommit(repo, 'f', base, { 'a/x.txt': 'not a\n' }, 'chain');
+    const reflogBefore = git(repo, 'reflog', 'show', '--format=%H', integration.branch).trim().split('\n').length;
+
+    const results = await Promise.all([
+      merges.serialMerge(pkg('a'), a),
+      merges.serialMerge(pkg('b'), bExec),
+      merges.serialMerge(pkg('c'), c),
+      merges.serialMerge(pkg('d'), d),
+      merges.serialMerge(pkg('e'), e),
+      merges.serialMerge(pkg('f'), f),
+    ]);
+
+    assert.deepEqual(results, [true, true, true, true, true, false]);
+    assert.deepEqual(
+      marks.filter((m) => m.startsWith('merge-chain')),
+      ['merge-chain a', 'merge-chain b', 'merge-chain c', 'merge-chain d'],
+      'a, b, c and d in one chain; e (a removal) and f (a path of a) apart',
+    );
+    const state = ctx.state;
+    assert.equal(state.merges.f?.status, 'conflict');
+    assert.deepEqual(state.merges.f?.files, ['a/x.txt']);
+    // One fast-forward for the batch.
+    const reflogAfter = git(repo, 'reflog', 'show', '--format=%H', integration.branch).trim().split('\n').length;
+    assert.equal(reflogAfter - reflogBefore, 1);
+    // The history one at a time makes: e's merge on d's, on c's, on b's, on a's, on the base; each with its package's commit.
+    const tip = git(repo, 'rev-parse', integration.branch).trim();
+    assert.equal(state.integration?.tipSha, tip);
+    const chain: string[] = [];
+    for (let at = tip; at !== base; at = git(repo, 'rev-parse', `${at}^1`).trim()) chain.unshift(at);
+    assert.deepEqual(
+      chain.map((m) => git(repo, 'rev-parse', `${m}^2`).trim()),
+      [a, bExec, c, d, e],
+    );
+    assert.deepEqual(chain, ['a', 'b', 'c', 'd', 'e'].map((id) => state.merges[id]?.commit));
+    for (const [i, m] of chain.entries()) {
+      const id = ['a', 'b', 'c', 'd', 'e'][i]!;
+      assert.equal(git(repo, 'log', '-1', '--format=%s', m).trim(), `waves: merge ${id} into ${integration.branch}`);
+      // Each merge's tree is exactly the one git's merge of the package's commit on the merge before it gives.
+      const before = git(repo, 'rev-parse', `${m}^1`).trim();
+      const merged = git(repo, 'merge-tree', '--write-tree', before, `${m}^2`).trim().split('\n')[0];
+      assert.equal(git(repo, 'rev-parse', `${m}^{tree}`).trim(), merged, `${id}'s merge tree`);
+    }
+    assert.deepEqual(state.merges.a?.files?.slice().sort(), ['a/x.txt', odd].sort());
+    assert.deepEqual(state.merges.b?.files, ['b/run.sh']);
+    assert.deepEqual(state.merges.d?.files, ['shared.md']);
+    // The worktree has all of it: the executable bit, the odd name, d's change, e's removal; nothing left over.
+    assert.equal(fs.readFileSync(path.join(wt, odd), 'utf8'), 'odd\n');
+    assert.ok((fs.statSync(path.join(wt, 'b', 'run.sh')).mode & 0o111) !== 0);
+    assert.equal(fs.readFileSync(path.join(wt, 'shared.md'), 'utf8'), 'one\ntwo\nthree\n');
+    assert.equal(fs.existsSync(path.join(wt, 'old.txt')), false);
+    assert.equal(fs.readFileSync(path.join(wt, 'a', 'x.txt'), 'utf8'), 'a\n');
+    assert.equal(git(wt, 'status', '--porcelain').trim(), '');
+    // fast-import's ref is gone; its objects were written loose, as commit-tree writes them.
+    assert.equal(git(repo, 'for-each-ref', 'refs/waves-merge-chain').trim(), '');
+    assert.equal(git(repo, 'count-objects', '-v').includes('packs: 0'), true);
+  });
+
+  it('go one at a time when fewer than two could chain, each on the merge before it', async () => {
+    const marks: string[] = [];
+    const { repo, ctx, merges, pkg } = await mergesFor('chainone', ['a', { id: 'b', write: ['b/**', 'README.md'] }], marks);
+    const base = ctx.state.integration!.tipSha;
+    const a = packageCommit(repo, 'a', base, { 'a/x.txt': 'a\n' }, 'chainone');
+    const bTree = path.join(`${repo}.worktrees`, 'chainone', 'b');
+    packageCommit(repo, 'b', base, { 'b/x.txt': 'b\n' }, 'chainone');
+    git(bTree, 'rm', '-q', 'README.md');
+    git(bTree, 'commit', '-q', '-m', 'b removes the README');
+    const b = git(bTree, 'rev-parse', 'HEAD').trim();
+    assert.deepEqual(await Promise.all([merges.serialMerge(pkg('a'), a), merges.serialMerge(pkg('b'), b)]), [true, true]);
+    assert.deepEqual(marks.filter((m) => m.startsWith('merge-chain')), []);
+    const tip = ctx.state.integration!.tipSha;
+    assert.deepEqual([git(repo, 'rev-parse', `${tip}^2`).trim(), git(repo, 'rev-parse', `${tip}^1^2`).trim(), git(repo, 'rev-parse', `${tip}^1^1`).trim()], [b, a, base]);
+    assert.deepEqual(git(repo, 'ls-tree', '-r', '--name-only', tip).trim().split('\n').filter((p) => !p.startsWith('.') && p !== 'work-packages.yaml'), ['a/x.txt', 'b/x.txt']);
+  });
+
+  it('leave one outside its scope on the tip to be audited one at a time (and refused); the others land as a chain', async () => {
+    const marks: string[] = [];
+    const { repo, ctx, merges, pkg } = await mergesFor('chainscope', ['a', 'b', 'c'], marks);
+    const base = ctx.state.integration!.tipSha;
+    const a = packageCommit(repo, 'a', base, { 'a/x.txt': 'a\n' }, 'chainscope');
+    // b writes outside its scope (b/**): its merge is audited as one at a time and refused.
+    const b = packageCommit(repo, 'b', base, { 'elsewhere/x.txt': 'b\n' }, 'chainscope');
+    const c = packageCommit(repo, 'c', base, { 'c/x.txt': 'c\n' }, 'chainscope');
+    const results = await Promise.all([merges.serialMerge(pkg('a'), a), merges.serialMerge(pkg('b'), b), merges.serialMerge(pkg('c'), c)]);
+    assert.deepEqual(results, [true, false, true]);
+    assert.deepEqual(marks.filter((m) => m.startsWith('merge-chain')), ['merge-chain a', 'merge-chain c']);
+    assert.equal(ctx.state.merges.b?.status, 'skipped');
+    const tip = ctx.state.integration!.tipSha;
+    assert.deepEqual(git(repo, 'ls-tree', '-r', '--name-only', tip).trim().split('\n').filter((p) => p.endsWith('x.txt')), ['a/x.txt', 'c/x.txt']);
   });
 });
