@@ -63,7 +63,9 @@ export interface ChainStreamOptions {
   merges: readonly ChainMerge[];
   /** The ref fast-import builds the chain on; deleted at the stream's end (nothing refers to the chain until it lands). */
   ref: string;
-  identity: { name: string; email: string };
+  /** Who wrote each merge and who committed it, as `commit-tree` would name them. */
+  author: { name: string; email: string };
+  committer: { name: string; email: string };
   /** Seconds since the epoch and the zone (`+0100`), as `commit-tree` dates a commit. */
   when: number;
   zone: string;
@@ -76,11 +78,11 @@ export interface ChainStreamOptions {
  * then `done` (run with `--done`: a stream cut short writes no ref).
  */
 export function chainStream(o: ChainStreamOptions): string {
-  const who = `${o.identity.name.replace(/[<>\n]/g, '')} <${o.identity.email.replace(/[<>\n]/g, '')}> ${Math.floor(o.when)} ${o.zone}`;
+  const who = (p: { name: string; email: string }) => `${p.name.replace(/[<>\n]/g, '')} <${p.email.replace(/[<>\n]/g, '')}> ${Math.floor(o.when)} ${o.zone}`;
   const out: string[] = [];
   o.merges.forEach((m, i) => {
     const message = `${m.message}\n`;
-    out.push(`commit ${o.ref}`, `mark :${i + 1}`, `author ${who}`, `committer ${who}`, `data ${Buffer.byteLength(message)}`);
+    out.push(`commit ${o.ref}`, `mark :${i + 1}`, `author ${who(o.author)}`, `committer ${who(o.committer)}`, `data ${Buffer.byteLength(message)}`);
     // `data <n>` is followed by exactly n bytes, then an optional LF.
     out.push(message);
     if (i === 0) out.push(`from ${o.from}`);

@@ -35,15 +35,18 @@ export function writeMergeCommit(integrationWorktree: string, tip: string, commi
 /**
  * Writes the merges of `merges` as one chain on `from` with one `git fast-import`
  * (core/git/mergeChain.ts: their changes on disjoint paths, each audited): a two-parent merge commit
- * per package, dated now, by the engine's identity (or the one git's environment names), referenced
+ * per package, dated now, by the engine's identity (or the ones git's environment names), referenced
  * by nothing (fast-import's ref is deleted in the same stream; small chains are written as loose
  * objects, as `commit-tree` writes them). Gives the commits' ids, in order.
  */
 export async function writeMergeChain(integrationWorktree: string, from: string, merges: readonly ChainMerge[]): Promise<string[]> {
   const now = new Date();
-  const identity = { name: process.env.GIT_COMMITTER_NAME || ENGINE_IDENTITY.name, email: process.env.GIT_COMMITTER_EMAIL || ENGINE_IDENTITY.email };
+  // As `commit-tree -c user.name=… -c user.email=…` names them: git's environment first.
+  const env = process.env;
+  const author = { name: env.GIT_AUTHOR_NAME || ENGINE_IDENTITY.name, email: env.GIT_AUTHOR_EMAIL || ENGINE_IDENTITY.email };
+  const committer = { name: env.GIT_COMMITTER_NAME || ENGINE_IDENTITY.name, email: env.GIT_COMMITTER_EMAIL || ENGINE_IDENTITY.email };
   const ref = `refs/waves-merge-chain/${process.pid}-${randomBytes(6).toString('hex')}`;
-  const stream = chainStream({ from, merges, ref, identity, when: now.getTime() / 1000, zone: zoneOf(now) });
+  const stream = chainStream({ from, merges, ref, author, committer, when: now.getTime() / 1000, zone: zoneOf(now) });
   const r = await git(integrationWorktree, ['-c', 'fastimport.unpackLimit=1000', 'fast-import', '--quiet', '--done', '--date-format=raw'], [0], {}, stream);
   const ids = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
   if (ids.length !== merges.length || !ids.every((id) => /^[0-9a-f]{40,64}$/.test(id))) throw new Error(`git fast-import gave ${ids.length} commits for ${merges.length} merges`);

@@ -65,7 +65,8 @@ describe('chainStream', () => {
   const stream = chainStream({
     from: base,
     ref: 'refs/waves-merge-chain/1-ab',
-    identity: { name: 'Wave <Orchestrator>', email: 'waves@localhost' },
+    author: { name: 'Wave <Orchestrator>', email: 'waves@localhost' },
+    committer: { name: 'A\nCommitter', email: '<c@example.invalid>' },
     when: 1_800_000_000.7,
     zone: '+0100',
     merges: [
@@ -74,14 +75,14 @@ describe('chainStream', () => {
     ],
   });
 
-  it('writes one commit per merge, the first on the tip, each with the package commit as its second parent, its changes, and asks for its id', () => {
+  it('writes one commit per merge (its author and committer without the characters that would end their names), the first on the tip, each with the package commit as its second parent, its changes, and asks for its id', () => {
     assert.equal(
       stream,
       [
         'commit refs/waves-merge-chain/1-ab',
         'mark :1',
         'author Wave Orchestrator <waves@localhost> 1800000000 +0100',
-        'committer Wave Orchestrator <waves@localhost> 1800000000 +0100',
+        'committer ACommitter <c@example.invalid> 1800000000 +0100',
         'data 41',
         'waves: merge a into waves/f/_integration\n',
         `from ${base}`,
@@ -93,7 +94,7 @@ describe('chainStream', () => {
         'commit refs/waves-merge-chain/1-ab',
         'mark :2',
         'author Wave Orchestrator <waves@localhost> 1800000000 +0100',
-        'committer Wave Orchestrator <waves@localhost> 1800000000 +0100',
+        'committer ACommitter <c@example.invalid> 1800000000 +0100',
         // Bytes, not characters (25).
         'data 29',
         'waves: merge b — ünïcode\n',

@@ -206,6 +206,8 @@ describe('merges asked together on the tip the run left', () => {
     for (const [i, m] of chain.entries()) {
       const id = ['a', 'b', 'c', 'd', 'e'][i]!;
       assert.equal(git(repo, 'log', '-1', '--format=%s', m).trim(), `waves: merge ${id} into ${integration.branch}`);
+      // Named as commit-tree names a merge one at a time (e's, the last).
+      assert.equal(git(repo, 'log', '-1', '--format=%an <%ae> %cn <%ce>', m).trim(), git(repo, 'log', '-1', '--format=%an <%ae> %cn <%ce>', tip).trim());
       // Each merge's tree is exactly the one git's merge of the package's commit on the merge before it gives.
       const before = git(repo, 'rev-parse', `${m}^1`).trim();
       const merged = git(repo, 'merge-tree', '--write-tree', before, `${m}^2`).trim().split('\n')[0];
