@@ -18,6 +18,8 @@ import { poolStep } from '../../core/run/startAhead';
 import { runnerEnv, type LaunchRequest, type LaunchResult } from './launcher';
 import { netAheadWorks, type PooledCommand } from './wallsRun';
 import { WALLS_AHEAD_ENV } from '../../core/walls/walls';
+import { processesRunning, stillRunning } from './processTree';
+import { wallsSocketOf } from './wallsDraw';
 
 interface Pooled {
   token: string;
@@ -176,6 +178,30 @@ export class RunnerPool {
     for (let n = 0; n < step.start; n++) this.startOne();
   }
 
+  /**
+   * An idle runner's network made ahead ends with it (bubblewrap killed through `setpriv
+   * --pdeathsig`, its relay with bubblewrap) — but for a runner killed while bubblewrap was still
+   * setting up: bubblewrap's own child then waits for a parent that is gone and had not yet asked to
+   * die with it. Found by the socket its relay was to serve (a path of that runner's token alone),
+   * it is ended; again a second later, for one forked as its runner died. Linux only (`/proc`).
+   */
+  private sweepAhead(token: string): void {
+    const bwrap = this.wallsAhead;
+    if (!bwrap) return;
+    const socket = wallsSocketOf(token);
+    const sweep = () => {
+      for (const p of processesRunning(bwrap, socket)) {
+        try {
+          if (stillRunning(p)) process.kill(p.pid, 'SIGKILL');
+        } catch {
+          // ended meanwhile
+        }
+      }
+    };
+    sweep();
+    setTimeout(sweep, 1000).unref();
+  }
+
   private retire(m: Pooled): void {
     const i = this.members.indexOf(m);
     if (i >= 0) this.members.splice(i, 1);
@@ -207,6 +233,7 @@ export class RunnerPool {
     const gone = () => {
       if (m.gone) return;
       m.gone = true;
+      if (!m.taken) this.sweepAhead(m.token);
       if (!m.ready && !m.retired && ++this.failures >= 3) this.close();
       const i = this.members.indexOf(m);
       if (i >= 0 && !m.taken) this.members.splice(i, 1);

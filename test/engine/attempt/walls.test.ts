@@ -9,7 +9,7 @@
  * Run: node --import tsx --test test/engine/attempt/walls.test.ts
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import { attemptDir } from '../../../src/core/run/runPaths';
 import { PORT_BASE, PORT_SPAN } from '../../../src/core/run/portRange';
 import { processesRunning, processTree, stillRunning } from '../../../src/engine/attempt/processTree';
 import { RunnerPool } from '../../../src/engine/attempt/runnerPool';
+import { wallsSocketOf } from '../../../src/engine/attempt/wallsDraw';
 import { engineFor, isolateGit, planYaml, treeFiles } from '../engineFixtures';
 import { attemptWith, buildRunner, git, makeRepo, tempDir, waitFor } from '../helpers';
 import type { EngineOptions } from '../../../src/engine/run/engine';
@@ -528,6 +529,37 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
       return false;
     }
   };
+
+  test('a pooled runner killed while its network was still being made leaves nothing of it: its bubblewrap, stopped before its child asked to die with it, is found by its socket and ended', async () => {
+    const here = confinementAvailable();
+    assert.ok(here.ok);
+    const pool = new RunnerPool({ runnerScript, cwd: tempDir('waves-ahead-stuck-'), wallsAhead: here.bwrap });
+    const left: ReturnType<typeof spawn>[] = [];
+    try {
+      pool.expect(1);
+      const pid = await waitFor(() => pool.idlePids()[0], 'an idle runner', 10_000);
+      const token = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[3]!;
+      assert.match(token, /^[0-9a-f]{32}$/);
+      // What such a bubblewrap looks like: its own command line (the relay's socket among its
+      // arguments), nobody waiting for it. The race itself (a kill between bubblewrap's fork and its
+      // child's prctl) cannot be timed from here; its leftover can.
+      const stuck = (t: string) => {
+        const child = spawn('bash', ['-c', `exec -a ${here.bwrap} ${process.execPath} -e 'setInterval(() => {}, 1000)' -- --relay-ahead ${wallsSocketOf(t)}`], { stdio: 'ignore', detached: true });
+        left.push(child);
+        return child;
+      };
+      const mine = stuck(token);
+      const another = stuck('f'.repeat(32));
+      await waitFor(() => processesRunning(here.bwrap, wallsSocketOf(token)).length === 1, 'the leftover running', 5_000);
+      process.kill(pid, 'SIGKILL');
+      await waitFor(() => mine.exitCode !== null || mine.signalCode !== null, 'the leftover ended', 5_000);
+      assert.equal(mine.signalCode, 'SIGKILL', 'the runner\'s leftover is ended');
+      assert.equal(another.exitCode === null && another.signalCode === null, true, "another runner's is not touched");
+    } finally {
+      pool.close();
+      for (const c of left) c.kill('SIGKILL');
+    }
+  });
 
   test("a pooled runner let go, or killed, ends its network made ahead; one where bubblewrap cannot nest starts its agent's walls itself", async () => {
     const here = confinementAvailable();
