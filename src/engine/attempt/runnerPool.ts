@@ -233,7 +233,8 @@ export class RunnerPool {
     const gone = () => {
       if (m.gone) return;
       m.gone = true;
-      if (!m.taken) this.sweepAhead(m.token);
+      // A runner let go ends its network itself, with its whole process group; one that did not end so is swept.
+      if (!m.taken && !(m.retired && child.exitCode === 0)) this.sweepAhead(m.token);
       if (!m.ready && !m.retired && ++this.failures >= 3) this.close();
       const i = this.members.indexOf(m);
       if (i >= 0 && !m.taken) this.members.splice(i, 1);

@@ -222,6 +222,11 @@ export class RunContext {
     return this.packagesById.byId.get(id);
   }
 
+  /** What a package's work is audited against: its write scope (with what was granted) and its deny list (`auditScope`'s scope). */
+  scopeOf(id: string): { writeAllow: string[]; deny: string[] } {
+    return { writeAllow: this.writeAllowOf(id), deny: this.pkg(id)?.scope.deny.map((l) => l.value) ?? [] };
+  }
+
   /** What package `id` may write: its plan's write scope, and what the person granted its agents in this run (`request_scope`, ADR 0036). */
   writeAllowOf(id: string): string[] {
     const planned = this.pkg(id)?.scope.writeAllow.map((l) => l.value) ?? [];

@@ -219,11 +219,8 @@ export class AttemptJudge {
         a.usageLimit(outcome.reason, outcome.resetAt);
         return unverified<Judgement>({ next: 'done' });
       }
-      const audit = auditScope(changes, {
-        // The plan's write scope, widened by what the person granted this attempt.
-        writeAllow: ctx.writeAllowOf(a.pkg.id),
-        deny: a.pkg.scope.deny.map((l) => l.value),
-      });
+      // The plan's write scope, widened by what the person granted this attempt.
+      const audit = auditScope(changes, ctx.scopeOf(a.pkg.id));
       for (const d of audit.deletions) if (d.allowed) ctx.problem(`${id} deleted ${d.path} (inside its scope; check it is meant)`, a.pkg.id);
       if (!audit.ok) {
         a.apply({ type: 'scopeViolation', paths: audit.violations.map(({ path: p, change }) => ({ path: p, change })) }, audit.violations.map((v) => v.message).join('; '));

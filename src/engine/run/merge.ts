@@ -35,6 +35,13 @@ interface Waiting {
   done: (result: boolean | Error) => void;
 }
 
+/** A merge of the batch made and waiting to land: the package's, the files it brings, its merge commit. */
+interface Landing {
+  w: Waiting;
+  files: string[];
+  commit: string;
+}
+
 function settle(w: Waiting, result: boolean | Error): void {
   if (w.settled) return;
   w.settled = true;
@@ -192,7 +199,7 @@ export class Merges {
     let landed = known;
     let tip = known;
     let prepared: PreparedMerge | null = null;
-    const landing: { w: Waiting; files: string[]; commit: string }[] = [];
+    const landing: Landing[] = [];
     let rest = batch;
     let branches = new Map<Waiting, string>();
     /** HEAD was found at `known` (by `chainFirst`): the first package need not read it. */
@@ -253,7 +260,7 @@ export class Merges {
     batch: Waiting[],
     known: string,
     headRead: Promise<string>,
-  ): Promise<{ landing: { w: Waiting; files: string[]; commit: string }[]; prepared: PreparedMerge | null; rest: Waiting[]; branches: Map<Waiting, string> } | null> {
+  ): Promise<{ landing: Landing[]; prepared: PreparedMerge | null; rest: Waiting[]; branches: Map<Waiting, string> } | null> {
     const { ctx } = this;
     const integration = ctx.state.integration!;
     const wt = integration.worktree;
@@ -266,7 +273,7 @@ export class Merges {
       readOn.set(w, reads);
       if (reads.already || !reads.check.clean || !reads.effect) return null;
       const [effect, raw] = await Promise.all([reads.effect, treeRawChanges(wt, known, reads.check.tree)]);
-      const audit = auditScope(effect, { writeAllow: ctx.writeAllowOf(w.pkg.id), deny: w.pkg.scope.deny.map((l) => l.value) });
+      const audit = auditScope(effect, ctx.scopeOf(w.pkg.id));
       return audit.ok ? { w, effect, raw } : null;
     };
     // A read that fails leaves its package to be merged one at a time, where its failure is its own.
@@ -366,7 +373,7 @@ export class Merges {
         ? Promise.all([mergeCommit, integrationState(wt)]).then(([merge, state]): PreparedMerge => ({ merge, ...state }))
         : mergeCommit.then((merge): PreparedMerge | { merge: string } => ({ merge })),
     ]);
-    const audit = auditScope(effect, { writeAllow: ctx.writeAllowOf(id), deny: pkg.scope.deny.map((l) => l.value) });
+    const audit = auditScope(effect, ctx.scopeOf(id));
     if (!audit.ok) {
       ctx.apply({
         type: 'scopeViolation',

@@ -544,7 +544,7 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
       // arguments), nobody waiting for it. The race itself (a kill between bubblewrap's fork and its
       // child's prctl) cannot be timed from here; its leftover can.
       const stuck = (t: string) => {
-        const child = spawn('bash', ['-c', `exec -a ${here.bwrap} ${process.execPath} -e 'setInterval(() => {}, 1000)' -- --relay-ahead ${wallsSocketOf(t)}`], { stdio: 'ignore', detached: true });
+        const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '--', '--relay-ahead', wallsSocketOf(t)], { argv0: here.bwrap, stdio: 'ignore', detached: true });
         left.push(child);
         return child;
       };
