@@ -54,10 +54,10 @@ const contexts = await Promise.all([
     format: 'cjs',
     target: 'node20',
   }),
-  // The runner a terminal hosts for one agent attempt (node or ELECTRON_RUN_AS_NODE; built-ins only).
+  // The runner a terminal hosts for one agent attempt (node or ELECTRON_RUN_AS_NODE; built-ins only), and the walls' relay alone.
   esbuild.context({
     ...common,
-    entryPoints: { runner: 'src/engine/attempt/runner.ts' },
+    entryPoints: { runner: 'src/engine/attempt/runner.ts', relay: 'src/engine/attempt/relayMain.ts' },
     define: { WAVES_RUNNER_MAIN: 'true' },
     outdir: dist,
     platform: 'node',

@@ -103,12 +103,12 @@ const ENGINE_ROOMS = [
   ),
   // The runner is bundled alone (esbuild.mjs: dist/runner.js, run by a bare `node`): Node's
   // built-ins, src/core and src/store only — no other module of the engine rides into it — with
-  // the attempt it supervises (runnerAttempt.ts) and its files (runnerFiles.ts), and
+  // the attempt it supervises (runnerAttempt.ts) and its files (runnerFiles.ts), the command host (commandHost.ts), the relay alone (relayMain.ts), and
   // its walls (wallsDraw.ts, wallsNet.ts, wallsRun.ts, wallsDeps.ts, wallsVenv.ts, wallsNpmCi.ts, wallsToolchains.ts,
   // wallsDisk.ts, wallsSeatbelt.ts, programs.ts, processTree.ts, which hold themselves to the same).
   layer(
-    ['src/engine/attempt/runner.ts', 'src/engine/attempt/runnerAttempt.ts', 'src/engine/attempt/runnerFiles.ts', 'src/engine/attempt/wallsNet.ts', 'src/engine/attempt/wallsDraw.ts', 'src/engine/attempt/wallsRun.ts', 'src/engine/attempt/wallsDeps.ts', 'src/engine/attempt/wallsVenv.ts', 'src/engine/attempt/wallsNpmCi.ts', 'src/engine/attempt/wallsToolchains.ts', 'src/engine/attempt/wallsDisk.ts', 'src/engine/attempt/wallsSeatbelt.ts', 'src/engine/attempt/programs.ts', 'src/engine/attempt/processTree.ts'],
-    [{ regex: '^\\.\\.?/(?!\\.\\./(core|store)/|(runner(Attempt|Files)|walls(Net|Draw|Run|Deps|Venv|NpmCi|Toolchains|Disk|Seatbelt)|programs|processTree)(\\.js)?$)', message: 'runner.ts (with runnerAttempt.ts and runnerFiles.ts) and the walls it draws (wallsDraw.ts, wallsNet.ts, wallsRun.ts, wallsDeps.ts, wallsVenv.ts, wallsNpmCi.ts, wallsToolchains.ts, wallsDisk.ts, wallsSeatbelt.ts, programs.ts, processTree.ts) are bundled alone as dist/runner.js: they import Node built-ins, src/core and src/store only (and each other), no other module of the engine.' }],
+    ['src/engine/attempt/runner.ts', 'src/engine/attempt/runnerAttempt.ts', 'src/engine/attempt/runnerFiles.ts', 'src/engine/attempt/commandHost.ts', 'src/engine/attempt/relayMain.ts', 'src/engine/attempt/wallsNet.ts', 'src/engine/attempt/wallsDraw.ts', 'src/engine/attempt/wallsRun.ts', 'src/engine/attempt/wallsDeps.ts', 'src/engine/attempt/wallsVenv.ts', 'src/engine/attempt/wallsNpmCi.ts', 'src/engine/attempt/wallsToolchains.ts', 'src/engine/attempt/wallsDisk.ts', 'src/engine/attempt/wallsSeatbelt.ts', 'src/engine/attempt/programs.ts', 'src/engine/attempt/processTree.ts'],
+    [{ regex: '^\\.\\.?/(?!\\.\\./(core|store)/|(runner(Attempt|Files)|commandHost|walls(Net|Draw|Run|Deps|Venv|NpmCi|Toolchains|Disk|Seatbelt)|programs|processTree)(\\.js)?$)', message: 'runner.ts (with runnerAttempt.ts, runnerFiles.ts and commandHost.ts) and the walls it draws (wallsDraw.ts, wallsNet.ts, wallsRun.ts, wallsDeps.ts, wallsVenv.ts, wallsNpmCi.ts, wallsToolchains.ts, wallsDisk.ts, wallsSeatbelt.ts, programs.ts, processTree.ts) are bundled alone as dist/runner.js: they import Node built-ins, src/core and src/store only (and each other), no other module of the engine.' }],
     { vscode: true },
   ),
 ];

@@ -40,7 +40,7 @@ case $CA_FILE in null|undefined|"") CA_FILE=${NODE_EXTRA_CA_CERTS:-/etc/ssl/cert
 
 # What the image copies from the repository; the bundle must be there.
 FILES=(deploy/worker/Containerfile deploy/worker/entrypoint.sh package.json LICENSE bin/waves.js
-  dist/cli.js dist/runner.js dist/waves-mcp.js dist/planWorker.js)
+  dist/cli.js dist/runner.js dist/relay.js dist/waves-mcp.js dist/planWorker.js)
 for f in "${FILES[@]}"; do
   [ -f "$ROOT/$f" ] || die "$f is missing: run \`npm run build\` first"
 done

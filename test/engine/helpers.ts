@@ -77,9 +77,10 @@ export async function buildRunner(): Promise<string> {
   if (runnerBundle) return runnerBundle;
   const esbuild = await import('esbuild');
   const out = path.join(tempDir('waves-runner-bundle-'), 'runner.js');
-  // The runner, and the `waves` MCP server beside it as dist/ has them (ADR 0036).
+  // The runner, the relay and the `waves` MCP server beside it as dist/ has them (ADR 0036).
   const bundles: { entry: string[]; outfile: string; define: Record<string, string> }[] = [
     { entry: ['attempt', 'runner.ts'], outfile: out, define: { WAVES_RUNNER_MAIN: 'true' } },
+    { entry: ['attempt', 'relayMain.ts'], outfile: path.join(path.dirname(out), 'relay.js'), define: { WAVES_RUNNER_MAIN: 'true' } },
     { entry: ['talk', 'mcpServer.ts'], outfile: path.join(path.dirname(out), 'waves-mcp.js'), define: {} },
   ];
   for (const b of bundles) {

@@ -209,8 +209,8 @@ export interface Executor {
   startToken?(packageId: string): string;
   /** A token from `startToken` whose attempt will not start after all (its tree failed…): its runner waits for another. */
   unusedToken?(token: string): void;
-  /** About `count` attempts may start when the ones under way end (core/run/startAhead.ts nextStarts). */
-  expectLaunches?(count: number): void;
+  /** About `count` attempts may start when the ones under way end (core/run/startAhead.ts nextStarts), and `steps` packages at work have verification commands to run. */
+  expectLaunches?(count: number, steps?: number): void;
 
   // -- Trees made ahead (ADR 0016). Optional: without them a tree is made when its attempt starts.
   /**

@@ -110,12 +110,13 @@ export function processTree(roots: readonly number[]): SeenProcess[] {
 }
 
 /**
- * The processes running `program` (their argv[0]) with `arg` among their arguments, as `/proc` has
+ * The processes running `program` (their argv[0]) with `arg` (or one of a set) among their arguments, as `/proc` has
  * them now: an attempt's bubblewrap found by its attempt folder (which it binds) even when it is
  * nobody's child any more — stopped in its set-up, its parent gone before its own child had asked
  * to die with it. Empty where `/proc` cannot be read.
  */
-export function processesRunning(program: string, arg: string): SeenProcess[] {
+export function processesRunning(program: string, arg: string | ReadonlySet<string>): SeenProcess[] {
+  const named = typeof arg === 'string' ? (a: string) => a === arg : (a: string) => arg.has(a);
   if (process.platform !== 'linux') return [];
   const out: SeenProcess[] = [];
   for (const pid of pids()) {
@@ -126,11 +127,30 @@ export function processesRunning(program: string, arg: string): SeenProcess[] {
       // gone since /proc was listed: not one of them
       continue;
     }
-    if (argv[0] !== program || !argv.includes(arg)) continue;
+    if (argv[0] !== program || !argv.some(named)) continue;
     const st = statOf(pid);
     if (st) out.push({ pid, start: st.start });
   }
   return out;
+}
+
+/**
+ * Ends, with SIGKILL, the processes running `program` with one of `args` among their arguments
+ * (`processesRunning`): at once, and again a second later, for one forked meanwhile by a process
+ * that was dying. For a bubblewrap left waiting by a parent that died in its set-up.
+ */
+export function killRunning(program: string, args: string | ReadonlySet<string>): void {
+  const sweep = () => {
+    for (const p of processesRunning(program, args)) {
+      try {
+        if (stillRunning(p)) process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // ended meanwhile
+      }
+    }
+  };
+  sweep();
+  setTimeout(sweep, 1000).unref();
 }
 
 /** Whether a process seen before still runs: the same pid with the same start time, and not a zombie. */

@@ -10,6 +10,9 @@
  *                                                     attempt, or for `{ command }` (a verification
  *                                                     step: `--confine`'s request), then runs that;
  *                                                     ends quietly when the channel closes first
+ *   node runner.js --commands <token>                 the command host (commandHost.ts): runs the
+ *                                                     run's walled verification steps, each in walls
+ *                                                     and a network of its own, sent on its IPC channel
  *   node runner.js --needs-input <attemptDir> <reason> the agent waits for a person (hooks)
  *   node runner.js --input-resumed <attemptDir>        it no longer does
  *
@@ -27,11 +30,12 @@
  * foreground group to read it and set raw mode (a background group gets SIGTTIN/SIGTTOU);
  * the watchdog signals the agent itself.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
 import { relay, relayAhead } from './wallsNet.js';
-import { confineCommand, confinePooled, endAhead, netAheadArgv, pooledCommandOf, programOnPath, warmWalls } from './wallsRun.js';
+import { confineCommand, confinePooled, endAhead, pooledCommandOf, startNetAhead, warmWalls } from './wallsRun.js';
+import { hostCommands } from './commandHost.js';
 import { wallsSocketOf } from './wallsDraw.js';
 import { clearNeedsInput, EXIT_BAD_ARGS, fail, markNeedsInput } from './runnerFiles.js';
 import { runAttempt } from './runnerAttempt.js';
@@ -90,29 +94,12 @@ function pooled(token: string): Promise<number> {
 
 /**
  * The network made ahead for a pooled runner's attempt when the pool asked for one (its agents
- * run in walls) and bubblewrap nests here: its bubblewrap and relay, waiting (`netAheadArgv`); null
- * otherwise — the attempt's agent then starts its walls itself. It ends with this runner, however
- * it ends (its bubblewrap through `setpriv --pdeathsig`, its relay when its stdin closes), or when let go unused.
+ * run in walls) and bubblewrap nests here (`startNetAhead`); null otherwise — the attempt's agent
+ * then starts its walls itself.
  */
 function netAhead(token: string): ChildProcess | null {
   const bwrap = process.env[WALLS_AHEAD_ENV];
-  const setpriv = programOnPath('setpriv');
-  if (!bwrap || !setpriv) return null;
-  const argv = netAheadArgv(setpriv, bwrap, process.argv[1] ?? '', wallsSocketOf(token));
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env[WALLS_AHEAD_ENV];
-  delete env.NODE_CHANNEL_FD;
-  delete env.NODE_CHANNEL_SERIALIZATION_MODE;
-  if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
-  try {
-    const child = spawn(argv[0]!, argv.slice(1), { env, shell: false, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-    child.once('error', () => undefined); // could not start (no pid): not used
-    if (child.pid === undefined) return null;
-    return child;
-  } catch {
-    // could not start: the attempt's agent starts its walls itself
-    return null;
-  }
+  return bwrap ? startNetAhead(bwrap, wallsSocketOf(token)) : null;
 }
 
 /** The command line: `<attemptDir> <startToken>`, `--pooled <startToken>`, `--needs-input <dir> <reason>`, `--input-resumed <dir>`. */
@@ -122,6 +109,10 @@ export async function main(args: string[]): Promise<number> {
   if (args[0] === '--relay') return relay(args.slice(1));
   if (args[0] === '--relay-ahead') return relayAhead(args.slice(1));
   if (args[0] === '--confine') return confineCommand(args.slice(1));
+  if (args[0] === '--commands') {
+    if (!args[1] || args.length !== 2) return fail('usage: runner.js --commands <token>', EXIT_BAD_ARGS);
+    return hostCommands(args[1]);
+  }
   if (args[0] === '--pooled') {
     if (!args[1] || args.length !== 2) return fail('usage: runner.js --pooled <startToken>', EXIT_BAD_ARGS);
     return pooled(args[1]);

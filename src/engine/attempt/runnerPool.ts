@@ -18,8 +18,9 @@ import { poolStep } from '../../core/run/startAhead';
 import { runnerEnv, type LaunchRequest, type LaunchResult } from './launcher';
 import { netAheadWorks, type PooledCommand } from './wallsRun';
 import { WALLS_AHEAD_ENV } from '../../core/walls/walls';
-import { processesRunning, stillRunning } from './processTree';
+import { killRunning } from './processTree';
 import { wallsSocketOf } from './wallsDraw';
+import { CommandHostClient } from './commandHostClient';
 
 interface Pooled {
   token: string;
@@ -60,6 +61,10 @@ export class RunnerPool {
   /** With `wallsAhead`: bubblewrap's path once it was tried nesting here (`netAheadWorks`), null when it cannot; the trial, while it runs. */
   private wallsAhead: string | null = null;
   private trial: Promise<void> | null = null;
+  /** With networks made ahead: the command host that runs the verification steps (ADR 0039), unless WAVES_COMMAND_HOST=0. */
+  private host: CommandHostClient | null = null;
+  /** The steps expected (`expect`): the runners count them until the host takes steps. */
+  private stepsExpected = 0;
 
   constructor(private readonly options: RunnerPoolOptions) {
     const bwrap = options.wallsAhead;
@@ -67,6 +72,10 @@ export class RunnerPool {
       this.trial = netAheadWorks(bwrap).then((ok) => {
         this.wallsAhead = ok ? bwrap : null;
         this.trial = null;
+        if (ok && !this.closed && process.env.WAVES_COMMAND_HOST !== '0') {
+          this.host = new CommandHostClient(options.runnerScript, options.cwd, bwrap, () => this.hostReady(), options.command);
+          this.host.expect(this.stepsExpected);
+        }
         this.fill();
       });
     }
@@ -78,15 +87,33 @@ export class RunnerPool {
     return { idle: live.filter((m) => !m.taken).length, ready: live.filter((m) => !m.taken && m.ready).length, taken: live.filter((m) => m.taken).length };
   }
 
+  /** The command host's process id once it takes steps (tests, diagnostics). */
+  get hostPid(): number | undefined {
+    return this.host?.live ? this.host.pid : undefined;
+  }
+
   /** The process ids of the idle runners (tests, diagnostics). */
   idlePids(): number[] {
     return this.members.filter((m) => !m.gone && !m.taken && m.child.pid !== undefined).map((m) => m.child.pid!);
   }
 
-  /** About `count` attempts may start soon: the pool moves toward that many idle runners. */
-  expect(count: number): void {
+  /**
+   * About `count` attempts may start soon, and `steps` verification steps come (those of the
+   * agents at work): the pool moves toward that many idle runners — for the attempts alone while
+   * the command host takes the steps.
+   */
+  expect(count: number, steps = 0): void {
     if (this.closed) return;
-    this.wanted = count;
+    this.stepsExpected = steps;
+    this.host?.expect(steps);
+    this.wanted = count + (this.host?.live ? 0 : steps);
+    this.fill();
+  }
+
+  /** The command host takes steps from now on: the runners wanted for them are not (a host that ended: the next `expect` counts them again). */
+  private hostReady(): void {
+    if (!this.host?.live) return;
+    this.wanted = Math.max(0, this.wanted - this.stepsExpected);
     this.fill();
   }
 
@@ -127,11 +154,13 @@ export class RunnerPool {
 
   /**
    * Hands a command (a verification step: `runner.js --confine`'s request, its argv, its output
-   * file) to a ready idle runner, which runs it inside the network it made ahead and ends with its
-   * exit code; null when none is ready (or it was gone): the caller starts `runner.js --confine`
-   * itself. The runner is one of those expected (`expect` counts the steps to come too).
+   * file) to the command host while it runs, else to a ready idle runner, which runs it inside the
+   * network it made ahead and ends with its exit code; null when neither can (or it was gone): the
+   * caller starts `runner.js --confine` itself. Such a runner is one of those expected.
    */
   async command(command: PooledCommand): Promise<LaunchResult | null> {
+    const hosted = this.host?.live ? await this.host.command(command) : null;
+    if (hosted) return hosted;
     const m = this.members.find((x) => !x.gone && !x.taken && x.ready);
     if (!m) return null;
     m.taken = true;
@@ -164,6 +193,7 @@ export class RunnerPool {
   close(): void {
     this.closed = true;
     this.wanted = 0;
+    this.host?.close();
     for (const m of [...this.members]) this.retire(m);
     this.members.length = 0;
   }
@@ -188,18 +218,7 @@ export class RunnerPool {
   private sweepAhead(token: string): void {
     const bwrap = this.wallsAhead;
     if (!bwrap) return;
-    const socket = wallsSocketOf(token);
-    const sweep = () => {
-      for (const p of processesRunning(bwrap, socket)) {
-        try {
-          if (stillRunning(p)) process.kill(p.pid, 'SIGKILL');
-        } catch {
-          // ended meanwhile
-        }
-      }
-    };
-    sweep();
-    setTimeout(sweep, 1000).unref();
+    killRunning(bwrap, wallsSocketOf(token));
   }
 
   private retire(m: Pooled): void {

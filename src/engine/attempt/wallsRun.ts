@@ -31,7 +31,7 @@ export function walledArgv(w: DrawnWalls, argv: readonly string[], quiet = false
     w.socket,
     '--',
     process.execPath,
-    w.runnerScript,
+    relayScriptOf(w.runnerScript),
     '--relay',
     w.socket,
     w.listen.join(','),
@@ -52,10 +52,53 @@ const NET_AHEAD_ARGS = ['--unshare-net', '--bind', '/', '/', '--dev', '/dev', '-
  */
 export function netAheadArgv(setpriv: string, bwrap: string, runnerScript: string, socket: string): string[] {
   // bubblewrap's --die-with-parent ends what it runs, not bubblewrap itself: killed with the runner (setpriv, util-linux), it cannot outlive it.
-  return [setpriv, '--pdeathsig', 'KILL', bwrap, ...NET_AHEAD_ARGS, '--', process.execPath, runnerScript, '--relay-ahead', socket];
+  return [setpriv, '--pdeathsig', 'KILL', bwrap, ...NET_AHEAD_ARGS, '--', process.execPath, relayScriptOf(runnerScript), '--relay-ahead', socket];
+}
+
+const relayScripts = new Map<string, string>();
+
+/**
+ * The script a relay runs: `relay.js` beside the runner (relayMain.ts: the relay's code alone, a
+ * quicker start), else the runner itself (an SSH host has the runner alone). Both take `--relay`
+ * and `--relay-ahead`; the walls make the runner's folder readable.
+ */
+export function relayScriptOf(runnerScript: string): string {
+  let script = relayScripts.get(runnerScript);
+  if (script === undefined) {
+    const beside = path.join(path.dirname(runnerScript), 'relay.js');
+    script = runnerScript !== '' && fs.existsSync(beside) ? beside : runnerScript;
+    relayScripts.set(runnerScript, script);
+  }
+  return script;
 }
 
 export { programOnPath } from '../../store/onPath.js';
+
+/**
+ * Starts a network made ahead (`netAheadArgv`) for the walls whose proxy will listen on `socket`:
+ * its bubblewrap and relay, waiting, detached (a process group of its own, which `endAhead` ends
+ * whole). It ends with the process that started it, however that ends (its bubblewrap through
+ * `setpriv --pdeathsig`, its relay when its stdin closes). Null where setpriv is missing or it
+ * could not start.
+ */
+export function startNetAhead(bwrap: string, socket: string): ChildProcess | null {
+  const setpriv = programOnPath('setpriv');
+  if (!setpriv) return null;
+  const argv = netAheadArgv(setpriv, bwrap, process.argv[1] ?? '', socket);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env[WALLS_AHEAD_ENV];
+  delete env.NODE_CHANNEL_FD;
+  delete env.NODE_CHANNEL_SERIALIZATION_MODE;
+  if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+  try {
+    const child = spawn(argv[0]!, argv.slice(1), { env, shell: false, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.once('error', () => undefined); // could not start (no pid): not used
+    return child.pid === undefined ? null : child;
+  } catch {
+    // could not start: the walls are made without it
+    return null;
+  }
+}
 
 /**
  * The agent's walls inside a network made ahead: its bubblewrap with every wall but the network
@@ -133,7 +176,7 @@ export function encodeConfine(request: ConfineRequest): string {
   return Buffer.from(JSON.stringify(request), 'utf8').toString('base64url');
 }
 
-function decodeConfine(text: string | undefined): ConfineRequest | null {
+export function decodeConfine(text: string | undefined): ConfineRequest | null {
   if (!text) return null;
   try {
     const r = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<ConfineRequest>;

@@ -364,7 +364,7 @@ export class RunLoop implements LoopHandoffs {
       // The agents to start next, and the verification steps of those at work (their runners too: judge.ts).
       const approved = ctx.approvedCommands;
       const commandSteps = (id: string) => (approved ? (ctx.pkg(id)?.verification?.steps ?? []).filter((s) => s.kind === 'command' && s.command && approved.includes(s.command)).length : 0);
-      ctx.executor.expectLaunches?.(next.length + stepsAhead(ctx.state, commandSteps));
+      ctx.executor.expectLaunches?.(next.length, stepsAhead(ctx.state, commandSteps));
       const integration = ctx.state.integration;
       if (ctx.executor.prepareAhead && integration && !ctx.options.collectOnly && next.length > 0) {
         const ids = treesAhead(next, ctx.state, (id) => {

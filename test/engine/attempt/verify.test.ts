@@ -5,7 +5,7 @@
  *
  * Run: node --import tsx --test test/engine/attempt/verify.test.ts
  */
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { confinementAvailable } from '../../../src/engine/attempt/confinement.js
 import { RunnerPool } from '../../../src/engine/attempt/runnerPool.js';
 import type { PooledCommand } from '../../../src/engine/attempt/wallsRun.js';
 import { buildRunner, tempDir, waitFor } from '../helpers.js';
+import { assertWalledResults, plantBashrc, WALLED_STEPS } from './walledSteps.js';
 
 function setup() {
   const repo = tempDir('waves-verify-');
@@ -205,8 +206,9 @@ function running(text: string): boolean {
 }
 
 describe('runVerification through runners started ahead (runnerPool.ts `command`)', () => {
-  const proxyTry = `node -e "const s=require('net').connect(3128,'127.0.0.1',()=>s.write('CONNECT example.com:443 HTTP/1.1\\r\\n\\r\\n'));s.on('data',d=>{console.log(String(d).split('\\r\\n')[0]);process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)})"`;
-
+  // The pooled runners themselves: the command host, which takes the steps when it runs, is tested in commandHost.test.ts.
+  before(() => (process.env.WAVES_COMMAND_HOST = '0'));
+  after(() => delete process.env.WAVES_COMMAND_HOST);
   /** A pool of `n` runners started ahead with their networks (bubblewrap nests here), all ready; the pids handed a step are kept. */
   async function readyPool(n: number) {
     const bwrap = confinementAvailable();
@@ -227,29 +229,16 @@ describe('runVerification through runners started ahead (runnerPool.ts `command`
 
   it('each step runs in a runner started ahead, inside walls of its own and the network it made ahead: its output in its log, its exit code, what its walls refuse refused and named', async () => {
     const s = setup();
-    fs.writeFileSync(path.join(process.env.HOME!, '.bashrc'), '# mine\n');
-    const walledSteps: CommandStep[] = [
-      { step: 'build', command: 'echo built > out.txt && cat out.txt && test -z "$NODE_CHANNEL_FD$WAVES_WALLS_AHEAD$WAVES_COORDINATOR"' },
-      { step: 'lint', command: 'echo lint failed >&2; exit 3' },
-      { step: 'home', command: `! sh -c 'echo planted >> "$HOME/.bashrc"'` },
-      { step: 'net', command: proxyTry },
-    ];
-    await approve(s.plan, walledSteps.map((x) => x.command), new Date(), s.approvals);
+    plantBashrc();
+    await approve(s.plan, WALLED_STEPS.map((x) => x.command), new Date(), s.approvals);
     // The engine's own coordinator URL (its password) is never a command's.
     process.env.WAVES_COORDINATOR = 'postgres://ana:hunter22@db.example/waves';
     const { pool, idle, handed, counted, walls } = await readyPool(4);
     try {
-      const results = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: walledSteps, walls, pool: counted });
+      const results = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: WALLED_STEPS, walls, pool: counted });
       assert.equal(handed.length, 4);
       for (const pid of handed) assert.ok(pid !== null && idle.includes(pid), `each step went to a runner started ahead (${handed.join(', ')} of ${idle.join(', ')})`);
-      assert.deepEqual(results.map((r) => r.ok), [true, false, true, true], JSON.stringify(results));
-      assert.equal(fs.readFileSync(verifyLogFile(s.attempt, 1), 'utf8'), `$ ${walledSteps[0]!.command}\nbuilt\n`, 'its header, then its output, nothing of the relay');
-      assert.equal(fs.readFileSync(path.join(s.cwd, 'out.txt'), 'utf8'), 'built\n', 'its tree is writable');
-      assert.match(results[1]!.detail, /exit 3 — lint failed \(log: .*verify-2\.log\)/);
-      assert.match(fs.readFileSync(verifyLogFile(s.attempt, 3), 'utf8'), /Read-only file system/);
-      assert.equal(fs.readFileSync(path.join(process.env.HOME!, '.bashrc'), 'utf8'), '# mine\n');
-      assert.match(fs.readFileSync(verifyLogFile(s.attempt, 4), 'utf8'), /403 Forbidden/, "the walls' proxy answered through the relay made ahead");
-      assert.match(results[3]!.detail, /: passed; its walls refused a connection to example\.com:443/);
+      assertWalledResults(s, results);
     } finally {
       delete process.env.WAVES_COORDINATOR;
       pool.close();

@@ -21,6 +21,7 @@ import { PORT_BASE, PORT_SPAN } from '../../../src/core/run/portRange';
 import { processesRunning, processTree, stillRunning } from '../../../src/engine/attempt/processTree';
 import { RunnerPool } from '../../../src/engine/attempt/runnerPool';
 import { wallsSocketOf } from '../../../src/engine/attempt/wallsDraw';
+import { netAheadArgv, relayScriptOf } from '../../../src/engine/attempt/wallsRun';
 import { engineFor, isolateGit, planYaml, treeFiles } from '../engineFixtures';
 import { attemptWith, buildRunner, git, makeRepo, tempDir, waitFor } from '../helpers';
 import type { EngineOptions } from '../../../src/engine/run/engine';
@@ -500,7 +501,8 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
     }
     assert.equal(outcome?.outcome, 'succeeded', JSON.stringify(outcome?.counts));
     // The relay waited there before the attempt came; the agent's own bubblewrap runs under it, in its network.
-    assert.ok(lines.some((l) => / --relay-ahead /.test(l)), lines.join('\n'));
+    // The relay alone (dist/relay.js beside the runner), not the runner's whole code.
+    assert.ok(lines.some((l) => l.includes(`${path.join(path.dirname(runnerScript), 'relay.js')} --relay-ahead `)), lines.join('\n'));
     assert.ok(lines.some((l) => /scripted-agent/.test(l)), lines.join('\n'));
     assert.ok(!lines.some((l) => / --relay \//.test(l)), 'no relay started with the agent');
     const log = fs.readFileSync(path.join(attemptDir(repo, 'ahead', outcome!.runId, 'b', 1), 'agent.log'), 'utf8');
@@ -559,6 +561,20 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
       pool.close();
       for (const c of left) c.kill('SIGKILL');
     }
+  });
+
+  test('a relay runs relay.js beside the runner (the relay alone), else the runner itself; relay.js refuses what is not a relay', () => {
+    const alone = tempDir('waves-relay-alone-');
+    fs.writeFileSync(path.join(alone, 'runner.js'), '');
+    assert.equal(relayScriptOf(path.join(alone, 'runner.js')), path.join(alone, 'runner.js'), 'an SSH host has the runner alone: it relays');
+    const beside = path.join(path.dirname(runnerScript), 'relay.js');
+    assert.equal(relayScriptOf(runnerScript), beside);
+    assert.deepEqual(netAheadArgv('/usr/bin/setpriv', '/usr/bin/bwrap', runnerScript, '/tmp/s.sock').slice(-3), [beside, '--relay-ahead', '/tmp/s.sock']);
+    const r = spawnSync(process.execPath, [beside, '--pooled', 'x'], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /usage: relay\.js --relay /);
+    const ahead = spawnSync(process.execPath, [beside, '--relay-ahead', '/tmp/s.sock'], { encoding: 'utf8', input: '' });
+    assert.equal(ahead.status, 0, 'stdin closed before any attempt came: it ends, having started nothing');
   });
 
   test("a pooled runner let go, or killed, ends its network made ahead; one where bubblewrap cannot nest starts its agent's walls itself", async () => {

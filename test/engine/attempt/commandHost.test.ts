@@ -1,0 +1,147 @@
+/**
+ * The command host (`runner.js --commands`, src/engine/attempt/commandHost.ts and
+ * commandHostClient.ts; ADR 0039) with real bubblewrap, real runners and real shells: the pool's
+ * verification steps run in one host, each inside walls and a network of its own; a step past its
+ * time is stopped with all it started; a host that ends takes its steps with it and the pool's
+ * runners take the next; a host let go ends every network it holds.
+ *
+ * Run: node --import tsx --test test/engine/attempt/commandHost.test.ts
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { verifyLogFile } from '../../../src/core/run/runPaths.js';
+import { approve } from '../../../src/engine/consent/approvalStore.js';
+import { runVerification, type CommandStep } from '../../../src/engine/attempt/verification.js';
+import { confinementAvailable } from '../../../src/engine/attempt/confinement.js';
+import { RunnerPool } from '../../../src/engine/attempt/runnerPool.js';
+import { hostNetworkToken } from '../../../src/engine/attempt/commandHost.js';
+import { processesRunning } from '../../../src/engine/attempt/processTree.js';
+import { wallsSocketOf } from '../../../src/engine/attempt/wallsDraw.js';
+import type { PooledCommand } from '../../../src/engine/attempt/wallsRun.js';
+import { buildRunner, tempDir, waitFor } from '../helpers.js';
+import { assertWalledResults, plantBashrc, WALLED_STEPS } from './walledSteps.js';
+
+function setup() {
+  const repo = tempDir('waves-host-');
+  const cwd = path.join(repo, 'tree');
+  const attempt = path.join(repo, '.waves', 'runs', 'f', 'r1', 'a', '1');
+  fs.mkdirSync(cwd, { recursive: true });
+  fs.mkdirSync(attempt, { recursive: true });
+  return { cwd, attempt, approvals: tempDir('waves-approvals-'), plan: path.join(repo, 'plans', 'work-packages.yaml') };
+}
+
+const cmdline = (pid: number) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    // gone
+    return [];
+  }
+};
+
+/** Whether a process whose command line holds `text` runs. */
+function running(text: string): boolean {
+  return fs.readdirSync('/proc').some((pid) => /^\d+$/.test(pid) && cmdline(Number(pid)).join(' ').includes(text));
+}
+
+/** A pool whose command host takes steps (`steps` networks made ahead, ready), and the process groups its steps were handed. */
+async function hostPool(steps: number) {
+  const bwrap = confinementAvailable();
+  assert.ok(bwrap.ok, `walls are needed here (scripts/sandbox-tools.sh installs bubblewrap): ${bwrap.ok ? '' : bwrap.why}`);
+  const runnerScript = await buildRunner();
+  const pool = new RunnerPool({ runnerScript, cwd: tempDir('waves-host-pool-'), wallsAhead: bwrap.bwrap });
+  pool.expect(0, steps);
+  await waitFor(() => pool.hostPid !== undefined, 'the command host ready', 30_000);
+  const host = pool.hostPid!;
+  const token = cmdline(host).at(-1)!;
+  assert.deepEqual(cmdline(host).slice(-3), [runnerScript, '--commands', token], 'one runner: runner.js --commands <token>');
+  // Its networks made ahead: bubblewrap waiting with the relay for the sockets of the host's token.
+  const sockets = new Set(Array.from({ length: 40 }, (_, i) => wallsSocketOf(hostNetworkToken(token, i + 1))));
+  const networks = () => processesRunning(bwrap.bwrap, sockets).length;
+  if (steps > 0) await waitFor(() => networks() >= steps, `${steps} networks made ahead`, 30_000);
+  const handed: (number | null)[] = [];
+  const counted = {
+    command: async (c: PooledCommand) => {
+      const r = await pool.command(c);
+      handed.push(r?.pid ?? null);
+      return r;
+    },
+  };
+  return { pool, host, networks, handed, counted, idleRunners: () => pool.size.idle, walls: { bwrap: bwrap.bwrap, runnerScript } };
+}
+
+describe('the command host (runner.js --commands)', () => {
+  it('runs every step inside walls and a network of its own, no runner started for one: output, exit code, what its walls refused', async () => {
+    const s = setup();
+    plantBashrc();
+    const steps: CommandStep[] = [...WALLED_STEPS, { step: 'mine', command: 'echo $$ > pid.txt; ls /proc | grep -E "^[0-9]+$" | wc -l > procs.txt' }];
+    await approve(s.plan, steps.map((x) => x.command), new Date(), s.approvals);
+    process.env.WAVES_COORDINATOR = 'postgres://ana:hunter22@db.example/waves';
+    const h = await hostPool(2);
+    try {
+      const results = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps, walls: h.walls, pool: h.counted });
+      assert.equal(h.handed.length, 5);
+      assert.ok(h.handed.every((pid) => pid !== null && pid !== h.host), `each step went to the host, in a network of its own (${h.handed.join(', ')})`);
+      assert.equal(new Set(h.handed).size, 5, 'no network serves two steps');
+      assert.equal(h.idleRunners(), 0, 'no runner was started for a step');
+      assertWalledResults(s, results);
+      assert.equal(results[4]!.ok, true, results[4]!.detail);
+      // Its own process namespace: it sees itself and its walls' few, not the host or the machine.
+      assert.ok(Number(fs.readFileSync(path.join(s.cwd, 'procs.txt'), 'utf8')) < 10, 'a process namespace of its own');
+    } finally {
+      delete process.env.WAVES_COORDINATOR;
+      h.pool.close();
+    }
+    await waitFor(() => !fs.existsSync(`/proc/${h.host}`) || cmdline(h.host).length === 0, 'the host let go ends', 10_000);
+    await waitFor(() => h.networks() === 0, 'every network it held ended with it', 10_000);
+  });
+
+  it('a step past its time is stopped with all it started; a host that ends takes its step with it, and the pool runs the next', async () => {
+    const s = setup();
+    const marker = `sleep 33.${process.pid}`;
+    const slow = [{ step: 'slow', command: `sh -c '${marker}; echo finished > never.txt'` }];
+    const quick = [{ step: 'quick', command: 'echo quick' }];
+    const list = [...slow, ...quick].map((x) => x.command);
+    await approve(s.plan, list, new Date(), s.approvals);
+    const h = await hostPool(1);
+    try {
+      const [r] = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: slow, approvedList: list, timeoutMs: 800, walls: h.walls, pool: h.counted });
+      assert.ok(h.handed[0] !== null && h.handed[0] !== h.host, 'it ran in the host');
+      assert.equal(r!.ok, false);
+      assert.match(r!.detail, /timed out/);
+      await waitFor(() => !running(marker), 'the walled command gone', 10_000);
+      assert.equal(fs.existsSync(path.join(s.cwd, 'never.txt')), false);
+
+      // The host killed while a step runs: the step ends with it (killed), nothing of it is left.
+      const under = runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: slow, approvedList: list, walls: h.walls, pool: h.counted });
+      await waitFor(() => running(marker), 'the step running', 20_000);
+      process.kill(h.host, 'SIGKILL');
+      const [killed] = await under;
+      assert.equal(killed!.ok, false);
+      assert.match(killed!.detail, /killed/);
+      await waitFor(() => !running(marker), 'the walled command gone with its host', 10_000);
+      await waitFor(() => h.networks() === 0, 'no network of the host left', 10_000);
+      assert.equal(h.pool.hostPid, undefined, 'the pool knows its host ended');
+
+      const [q] = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: quick, approvedList: list, walls: h.walls, pool: h.counted });
+      assert.equal(h.handed.at(-1), null, 'no host, no runner ready: the step started its own');
+      assert.equal(q!.ok, true, q!.detail);
+      assert.equal(fs.readFileSync(verifyLogFile(s.attempt, 1), 'utf8'), `$ ${quick[0]!.command}\nquick\n`);
+    } finally {
+      h.pool.close();
+    }
+  });
+
+  it('without an engine it refuses (exit 2), having started nothing', async () => {
+    const runnerScript = await buildRunner();
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, [runnerScript, '--commands', 'x'.repeat(32)], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--commands needs the IPC channel/);
+    const usage = spawnSync(process.execPath, [runnerScript, '--commands'], { encoding: 'utf8' });
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /usage: runner\.js --commands <token>/);
+  });
+});
