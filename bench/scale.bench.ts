@@ -223,7 +223,9 @@ async function once(mode: Mode, n: number, home: string, hook: string, reaper: b
     const levels = levelPhases(path.join(repo, '.waves', 'runs', `scale-${mode}-${n}.json`));
     return { mode, wall, driverCpu: (d.user + d.system) / 1e6, driverRss: d.maxRSS / 1024, treeCpu, machineCpu, load: loadavg(), levels };
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    // BENCH_KEEP=1: the run's repository stays, to be read (its run state, each attempt's files).
+    if (process.env.BENCH_KEEP === '1') console.error(`scale: kept ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
