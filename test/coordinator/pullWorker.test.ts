@@ -181,6 +181,9 @@ describe('a pull worker', () => {
       const q = c.queue(600);
       await q.enqueue([item(w, 'p')]);
       let aborted = false;
+      // The paused worker claims first (fence 1): the other turns only once it has, and its lease has lapsed.
+      let lapsed!: () => void;
+      const claimedAndLapsed = new Promise<void>((resolve) => (lapsed = resolve));
       const paused = new PullWorker({
         queue: q,
         info: { name: 'paused', agents: ['codex'], labels: [], slots: 1 },
@@ -188,7 +191,7 @@ describe('a pull worker', () => {
         work: (claim, signal) =>
           new Promise<WorkReport>((resolve, reject) => {
             // Paused past its lease (as a stopped process would be): the row lapses under it.
-            void db.query("UPDATE waves_queue SET lease_until = now() - interval '1 second' WHERE package_id = 'p'");
+            void db.query("UPDATE waves_queue SET lease_until = now() - interval '1 second' WHERE package_id = 'p'").then(() => lapsed());
             signal.addEventListener('abort', () => {
               aborted = true;
               reject(signal.reason as Error);
@@ -199,6 +202,7 @@ describe('a pull worker', () => {
       const other = new PullWorker({ queue: q, info: { name: 'other', agents: ['codex'], labels: [], slots: 1 }, place: { clone: w.clone, remote: w.remote, env: w.env }, work: async (claim) => commitAndPush(w, claim, 'other') });
       await other.register();
       const first = paused.turn();
+      await Promise.race([claimedAndLapsed, first]);
       // The other claims the lapsed package (fence 2) while the paused one's next heartbeat finds it gone.
       let second = await other.turn();
       for (let i = 0; i < 50 && second.kind === 'idle'; i++) second = await other.turn();
