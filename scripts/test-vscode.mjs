@@ -109,6 +109,14 @@ function runStep(label, cmd, args, { timeoutMs = 300_000, env } = {}) {
 
 /** A temp git copy of test/vscode/workspaces/<name>, removed on the way out. */
 const tempDirs = new Set();
+// A promise a test left behind that fails later (a wait it never awaited) is that test's
+// failure, never the end of the whole phase with no counts.
+process.on('unhandledRejection', (e) => {
+  const where = live?.current ?? 'between tests';
+  console.log(`  ✘ unhandled rejection (${where}): ${String(e?.message ?? e).split('\n')[0]}`);
+  if (live) live.failed++;
+  else counts.failed++;
+});
 process.on('exit', () => { for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true }); }); // also on signals
 function makeWorkspace(name) {
   const dir = makeTestWorkspace(name);

@@ -80,11 +80,19 @@ export async function runCommand(page, id, title, opts = {}) {
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
-/** Developer: Reload Window from the palette; returns once the new window's workbench is there. */
-export async function reloadWindow(page) {
-  const reloaded = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 30_000 });
-  await runCommand(page, 'workbench.action.reloadWindow', 'Developer: Reload Window');
-  await reloaded;
+/** Developer: Reload Window from the palette; returns once the new window's workbench is there.
+ * The navigation is watched from before the palette opens (a reload can be quick) and waited
+ * for from the Enter on (a window with a running terminal takes a while to let go of it). */
+export async function reloadWindow(page, { timeoutMs = 90_000 } = {}) {
+  let navigated = false;
+  const onNavigated = (frame) => { if (frame === page.mainFrame()) navigated = true; };
+  page.on('framenavigated', onNavigated);
+  try {
+    await runCommand(page, 'workbench.action.reloadWindow', 'Developer: Reload Window');
+    await waitUntil(() => navigated, 'the window to reload', { timeoutMs });
+  } finally {
+    page.off('framenavigated', onNavigated);
+  }
   await page.waitForLoadState('domcontentloaded');
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
 }

@@ -3,7 +3,7 @@
 // and the Waves view follow, and the choice survives a reload of the window.
 import { strict as assert } from 'node:assert';
 import {
-  openWavesView, pickQuickItem, runCommand, treeLines, waitForStatus, waitForTree, waitForWorkbench, waitUntil,
+  openWavesView, pickQuickItem, reloadWindow, runCommand, treeLines, waitForStatus, waitForTree, waitForWorkbench, waitUntil,
   wavesTreeRows,
 } from './helpers.mjs';
 
@@ -81,12 +81,8 @@ export const tests = [
     name: 'the choice is remembered for the workspace: still active after Developer: Reload Window',
     timeoutMs: 120_000,
     run: async ({ page }) => {
-      const reloaded = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 30_000 });
-      await runCommand(page, 'workbench.action.reloadWindow', 'Developer: Reload Window');
-      await reloaded;
-      await page.waitForLoadState('domcontentloaded');
       // the workbench comes back with the Waves view where it was (not the Explorer)
-      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      await reloadWindow(page);
       await waitForStatus(page, API_STATUS, { timeoutMs: 60_000 });
       await openWavesView(page);
       await waitUntil(async () => JSON.stringify(await planRows(page)) === JSON.stringify(['api/work-packages.yaml — active', 'work-packages.yaml — web']),
