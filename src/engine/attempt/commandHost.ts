@@ -63,6 +63,8 @@ export function hostCommands(token: string): Promise<number> {
   };
   const startNetwork = (): Network | null => {
     const n = ++made;
+    // Said before it starts: should the host die, the engine ends every network up to this one.
+    reply({ made: n });
     const t = hostNetworkToken(token, n);
     const ahead = startNetAhead(bwrap, wallsSocketOf(t));
     return ahead ? { n, token: t, ahead, since: Date.now() } : null;
@@ -91,7 +93,7 @@ export function hostCommands(token: string): Promise<number> {
     const network = i >= 0 ? idle.splice(i, 1)[0]! : startNetwork();
     if (!network) return reply({ ended: { id, code: 1 } });
     running.add(network.ahead);
-    reply({ started: { id, pid: network.ahead.pid, n: network.n } });
+    reply({ started: { id, pid: network.ahead.pid } });
     fill();
     const code = await confinePooled(network.token, command, network.ahead);
     running.delete(network.ahead);

@@ -32,8 +32,8 @@ export class CommandHostClient {
   private letGo = false;
   private wanted = 0;
   private nextId = 1;
-  /** The highest network number the host said it ran a step on: its bubblewraps are swept up to some past it. */
-  private seen = 0;
+  /** The networks the host said it started (numbered 1 to this): should it end, their bubblewraps are swept. */
+  private made = 0;
   private readonly steps = new Map<number, Step>();
 
   /**
@@ -85,7 +85,7 @@ export class CommandHostClient {
     const held = setInterval(() => undefined, 60_000);
     const pid = await new Promise<number | null>((started) => {
       this.steps.set(id, { attemptDir: decodeConfine(command.confine)?.attemptDir ?? null, started, ended });
-      if (!this.send({ run: { id, command } })) this.settle(id, null, null);
+      if (!this.send({ run: { id, command } })) this.settle(id, null);
     }).finally(() => clearInterval(held));
     if (pid === null) {
       this.steps.delete(id);
@@ -116,26 +116,27 @@ export class CommandHostClient {
   }
 
   private heard(message: unknown): void {
-    const m = message as { ready?: unknown; started?: { id?: unknown; pid?: unknown; n?: unknown }; ended?: { id?: unknown; code?: unknown } } | null;
+    const m = message as { ready?: unknown; made?: unknown; started?: { id?: unknown; pid?: unknown }; ended?: { id?: unknown; code?: unknown } } | null;
     if (m?.ready === true && !this.ready) {
       this.ready = true;
       if (this.wanted > 0) this.send({ expect: this.wanted });
       this.onReady();
+    } else if (typeof m?.made === 'number') {
+      this.made = Math.max(this.made, m.made);
     } else if (m?.started && typeof m.started.id === 'number') {
-      if (typeof m.started.n === 'number') this.seen = Math.max(this.seen, m.started.n);
       this.steps.get(m.started.id)?.started(typeof m.started.pid === 'number' ? m.started.pid : null);
     } else if (m?.ended && typeof m.ended.id === 'number') {
       const code = typeof m.ended.code === 'number' ? m.ended.code : null;
-      this.settle(m.ended.id, null, code);
+      this.settle(m.ended.id, code);
     }
   }
 
-  /** A step is over: not started (`pid` null: the caller runs it), or ended with `code`. */
-  private settle(id: number, pid: number | null, code: number | null): void {
+  /** A step is over with `code` (null: the host ended first); one it never started the caller runs itself. */
+  private settle(id: number, code: number | null): void {
     const step = this.steps.get(id);
     if (!step) return;
     this.steps.delete(id);
-    step.started(pid);
+    step.started(null);
     step.ended(code);
   }
 
@@ -148,10 +149,10 @@ export class CommandHostClient {
     if (this.gone) return;
     this.gone = true;
     const attempts = [...this.steps.values()].map((s) => s.attemptDir).filter((d): d is string => d !== null);
-    for (const id of [...this.steps.keys()]) this.settle(id, null, null);
+    for (const id of [...this.steps.keys()]) this.settle(id, null);
     if (this.letGo && this.child.exitCode === 0) return;
     const named = new Set<string>(attempts);
-    for (let n = 1; n <= this.seen + 64; n++) named.add(wallsSocketOf(hostNetworkToken(this.token, n)));
+    for (let n = 1; n <= this.made; n++) named.add(wallsSocketOf(hostNetworkToken(this.token, n)));
     killRunning(bwrap, named);
   }
 }

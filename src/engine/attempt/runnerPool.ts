@@ -53,7 +53,9 @@ export function newStartToken(): string {
 
 export class RunnerPool {
   private readonly members: Pooled[] = [];
-  private wanted = 0;
+  /** The attempts expected and not yet taken, and the steps expected and not yet handed to a runner. */
+  private agentsWanted = 0;
+  private stepsWanted = 0;
   private closed = false;
   /** Pooled runners that ended before they were ready: at 3 the pool stops (launches start their own). */
   private failures = 0;
@@ -63,8 +65,6 @@ export class RunnerPool {
   private trial: Promise<void> | null = null;
   /** With networks made ahead: the command host that runs the verification steps (ADR 0039), unless WAVES_COMMAND_HOST=0. */
   private host: CommandHostClient | null = null;
-  /** The steps expected (`expect`): the runners count them until the host takes steps. */
-  private stepsExpected = 0;
 
   constructor(private readonly options: RunnerPoolOptions) {
     const bwrap = options.wallsAhead;
@@ -74,7 +74,7 @@ export class RunnerPool {
         this.trial = null;
         if (ok && !this.closed && process.env.WAVES_COMMAND_HOST !== '0') {
           this.host = new CommandHostClient(options.runnerScript, options.cwd, bwrap, () => this.hostReady(), options.command);
-          this.host.expect(this.stepsExpected);
+          this.host.expect(this.stepsWanted);
         }
         this.fill();
       });
@@ -104,16 +104,19 @@ export class RunnerPool {
    */
   expect(count: number, steps = 0): void {
     if (this.closed) return;
-    this.stepsExpected = steps;
+    this.agentsWanted = count;
+    this.stepsWanted = steps;
     this.host?.expect(steps);
-    this.wanted = count + (this.host?.live ? 0 : steps);
     this.fill();
   }
 
-  /** The command host takes steps from now on: the runners wanted for them are not (a host that ended: the next `expect` counts them again). */
+  /** The idle runners wanted: one per attempt to come, and one per step to come unless the command host takes them. */
+  private get wanted(): number {
+    return this.agentsWanted + (this.host?.live ? 0 : this.stepsWanted);
+  }
+
+  /** The command host takes steps from now on: the runners wanted for them are not (a host that ended: they count again). */
   private hostReady(): void {
-    if (!this.host?.live) return;
-    this.wanted = Math.max(0, this.wanted - this.stepsExpected);
     this.fill();
   }
 
@@ -124,7 +127,7 @@ export class RunnerPool {
    * launches (and, when taken runners end, the merges) need the CPU; the next `expect` says anew.
    */
   take(): string {
-    this.wanted = Math.max(0, this.wanted - 1);
+    this.agentsWanted = Math.max(0, this.agentsWanted - 1);
     const free = this.members.filter((m) => !m.gone && !m.taken);
     const m = free.find((x) => x.ready) ?? free[0];
     if (!m) return newStartToken();
@@ -137,7 +140,7 @@ export class RunnerPool {
     const i = this.members.findIndex((x) => x.token === token && x.taken);
     if (i < 0) return;
     const m = this.members[i]!;
-    this.wanted++; // its attempt is still to come (a closed pool starts nothing whatever it wants)
+    this.agentsWanted++; // its attempt is still to come (a closed pool starts nothing whatever it wants)
     if (m.gone) this.members.splice(i, 1);
     else m.taken = false;
   }
@@ -164,7 +167,7 @@ export class RunnerPool {
     const m = this.members.find((x) => !x.gone && !x.taken && x.ready);
     if (!m) return null;
     m.taken = true;
-    this.wanted = Math.max(0, this.wanted - 1);
+    this.stepsWanted = Math.max(0, this.stepsWanted - 1);
     return this.hand(m, { command });
   }
 
@@ -192,7 +195,8 @@ export class RunnerPool {
   /** Lets every idle runner go; the pool starts none again. Runners handed an attempt are not touched. */
   close(): void {
     this.closed = true;
-    this.wanted = 0;
+    this.agentsWanted = 0;
+    this.stepsWanted = 0;
     this.host?.close();
     for (const m of [...this.members]) this.retire(m);
     this.members.length = 0;
