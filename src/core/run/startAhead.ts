@@ -92,7 +92,7 @@ export interface PoolStep {
 }
 
 /** At most this many runners wait in the pool, whatever the plan. */
-export const POOL_MAX = 16;
+export const POOL_MAX = 40;
 /** At most this many pooled runners start at once (each is a Node start: CPU the run's own work needs too). */
 export const POOL_STARTING_MAX = 2;
 

@@ -312,6 +312,9 @@ export const PROXY_PORT = 3128;
 /** The environment variable by which the runner pool asks its runners for a network made ahead (its value: bubblewrap's path; ADR 0019). */
 export const WALLS_AHEAD_ENV = 'WAVES_WALLS_AHEAD';
 
+/** How much lower an agent inside walls runs on the CPU than the engine (nice steps); so do the runners the pool starts for such agents. */
+export const AGENT_NICENESS = 5;
+
 /** bubblewrap's arguments for the trial that says whether walls can be had (the namespaces the walls use). */
 export const WALLS_TRIAL_ARGS: readonly string[] = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--unshare-net', '--die-with-parent', '--new-session', 'true'];
 

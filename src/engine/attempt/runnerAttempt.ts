@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/agents/agentLogs.js';
-import { parseTarget, WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
+import { AGENT_NICENESS, parseTarget, WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
 import { startProxy, upstreamOf, wallsLogIn, type ReachNote, type RelayGo } from './wallsNet.js';
 import { endAhead, enterWalls, walledArgv, walledInsideArgv } from './wallsRun.js';
 import { raiseSeatbelt, wallsBackend, type SeatbeltWalls } from './wallsSeatbelt.js';
@@ -25,8 +25,6 @@ import { writeAtomicSync } from '../../store/atomicWrite.js';
 import { clearNeedsInput, DEFAULT_GRACE_MS, EXIT_ALREADY_RAN, EXIT_BAD_ARGS, fail, markNeedsInput, specProblem, type RunnerExit, type RunnerMeta, type RunnerSpec } from './runnerFiles.js';
 
 export const CANCEL_POLL_MS = 250;
-/** How much lower an agent inside walls runs on the CPU than the engine (nice steps). */
-export const AGENT_NICENESS = 5;
 /** How often an agent's memory is read (its limit). */
 export const MEMORY_POLL_MS = 2000;
 /**
@@ -209,11 +207,14 @@ class Attempt {
       }
       // What the tree's dependency folders are (laid from the person's checkout, or why not), first in the agent's log.
       if (this.logFd !== null && w) for (const note of w.laid) fs.writeSync(this.logFd, `waves: ${note}\n`);
-      // Below the person's editor on the CPU: this runner, so the agent and all it starts.
-      try {
-        os.setPriority(Math.min(19, os.getPriority() + AGENT_NICENESS));
-      } catch {
-        // not allowed here: the same priority as the engine
+      // Below the person's editor on the CPU: this runner, so the agent and all it starts. A runner
+      // the pool started for walled work is there already: the pool lowered it as it started (runnerPool.ts).
+      if (process.env[WALLS_AHEAD_ENV] === undefined) {
+        try {
+          os.setPriority(Math.min(19, os.getPriority() + AGENT_NICENESS));
+        } catch {
+          // not allowed here: the same priority as the engine
+        }
       }
     }
 

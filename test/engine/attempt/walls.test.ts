@@ -12,11 +12,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { bwrapArgs, parseTarget, isAllowed, allowedTargets, looksOffline, type WallsPlan } from '../../../src/core/walls/walls';
 import { confinementAvailable } from '../../../src/engine/attempt/confinement';
-import { attemptDir } from '../../../src/core/run/runPaths';
+import { attemptDir, attemptFiles } from '../../../src/core/run/runPaths';
 import { PORT_BASE, PORT_SPAN } from '../../../src/core/run/portRange';
 import { processesRunning, processTree, stillRunning } from '../../../src/engine/attempt/processTree';
 import { RunnerPool } from '../../../src/engine/attempt/runnerPool';
@@ -575,6 +576,54 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
     assert.match(r.stderr, /usage: relay\.js --relay /);
     const ahead = spawnSync(process.execPath, [beside, '--relay-ahead', '/tmp/s.sock'], { encoding: 'utf8', input: '' });
     assert.equal(ahead.status, 0, 'stdin closed before any attempt came: it ends, having started nothing');
+  });
+
+  test("work ahead runs at the walled agents' priority: a runner the pool starts for walls, its network made ahead, and its agent no lower; a runner started for its attempt lowers itself for its agent alike", async () => {
+    const here = confinementAvailable();
+    assert.ok(here.ok);
+    const NICE = 16; // statField: the nice value
+    const agents = Math.min(19, os.getPriority() + 5);
+    /** The agent's nice value while it sleeps (the scripted agent's own process, by its result file), after the attempt's exit code. */
+    const agentNice = async (exited: Promise<number | null>, files: ReturnType<typeof attemptFiles>) => {
+      const timer = setInterval(() => undefined, 1000); // pooled runners are unref'd
+      const agentPid = () => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).find((pid) => {
+        try {
+          const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          return argv[0] === process.execPath && argv.includes(files.result);
+        } catch {
+          return false; // gone meanwhile
+        }
+      });
+      try {
+        const pid = await waitFor(agentPid, 'the agent started', 20_000);
+        const nice = statField(pid as number, NICE);
+        assert.equal(await exited, 0, fs.readFileSync(files.log, 'utf8'));
+        return nice;
+      } finally {
+        clearInterval(timer);
+      }
+    };
+    const pool = new RunnerPool({ runnerScript, cwd: tempDir('waves-ahead-nice-'), wallsAhead: here.bwrap });
+    try {
+      pool.expect(1);
+      await waitFor(() => pool.size.ready === 1, 'a runner ready', 20_000);
+      const [runner] = pool.idlePids();
+      assert.equal(statField(runner!, NICE), agents, 'the idle runner');
+      const ahead = processTree([runner!]).filter((p) => p.pid !== runner);
+      assert.ok(ahead.length > 0 && ahead.every((p) => statField(p.pid, NICE) === agents), 'its network made ahead');
+      const token = pool.take();
+      const { dir, files } = attemptWith(token, 'sleep 1500; write out.txt', { cwd: tempDir('waves-ahead-nice-tree-'), walls: { bwrap: here.bwrap } });
+      const launched = await pool.launch({ packageId: 'pkg-a', attempt: 1, title: 'pkg-a', attemptDir: dir, startToken: token, command: process.execPath, args: [], cwd: dir, env: {}, interactive: false });
+      assert.ok(launched, 'the pooled runner took it');
+      assert.equal(await agentNice(launched.exited!, files), agents, 'its agent: the same, not lower still');
+    } finally {
+      pool.close();
+    }
+    const token = 'f'.repeat(32);
+    const { dir, files } = attemptWith(token, 'sleep 1500; write out.txt', { cwd: tempDir('waves-own-nice-tree-'), walls: { bwrap: here.bwrap } });
+    const own = spawn(process.execPath, [runnerScript, dir, token], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => own.once('exit', (code) => r(code)));
+    assert.equal(await agentNice(exited, files), agents, "a runner's own: its agent below the engine");
   });
 
   test("a pooled runner let go, or killed, ends its network made ahead; one where bubblewrap cannot nest starts its agent's walls itself", async () => {
