@@ -312,7 +312,7 @@ export const PROXY_PORT = 3128;
 /** The environment variable by which the runner pool asks its runners for a network made ahead (its value: bubblewrap's path; ADR 0019). */
 export const WALLS_AHEAD_ENV = 'WAVES_WALLS_AHEAD';
 
-/** How much lower an agent inside walls runs on the CPU than the engine (nice steps); so do the runners the pool starts for such agents. */
+/** How much lower an agent inside walls runs on the CPU than the engine (nice steps). */
 export const AGENT_NICENESS = 5;
 
 /** bubblewrap's arguments for the trial that says whether walls can be had (the namespaces the walls use). */

@@ -207,14 +207,12 @@ class Attempt {
       }
       // What the tree's dependency folders are (laid from the person's checkout, or why not), first in the agent's log.
       if (this.logFd !== null && w) for (const note of w.laid) fs.writeSync(this.logFd, `waves: ${note}\n`);
-      // Below the person's editor on the CPU: this runner, so the agent and all it starts. A runner
-      // the pool started for walled work is there already: the pool lowered it as it started (runnerPool.ts).
-      if (process.env[WALLS_AHEAD_ENV] === undefined) {
-        try {
-          os.setPriority(Math.min(19, os.getPriority() + AGENT_NICENESS));
-        } catch {
-          // not allowed here: the same priority as the engine
-        }
+      // Below the person's editor on the CPU: this runner, so the agent and all it starts. Not
+      // before: the walls drawn for it here are on the run's path (a pooled runner's too, ADR 0015).
+      try {
+        os.setPriority(Math.min(19, os.getPriority() + AGENT_NICENESS));
+      } catch {
+        // not allowed here: the same priority as the engine
       }
     }
 

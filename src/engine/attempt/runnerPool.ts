@@ -14,11 +14,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import { poolStep } from '../../core/run/startAhead';
 import { runnerEnv, type LaunchRequest, type LaunchResult } from './launcher';
 import { netAheadWorks, type PooledCommand } from './wallsRun';
-import { AGENT_NICENESS, WALLS_AHEAD_ENV } from '../../core/walls/walls';
+import { WALLS_AHEAD_ENV } from '../../core/walls/walls';
 import { killRunning } from './processTree';
 import { wallsSocketOf } from './wallsDraw';
 import { CommandHostClient } from './commandHostClient';
@@ -251,15 +250,6 @@ export class RunnerPool {
       });
     } catch {
       return; // launches start their runners themselves
-    }
-    if (this.wallsAhead && child.pid !== undefined) {
-      // Work ahead is never above the work at hand: the runner, its network and its warm-up run at
-      // the walled agents' priority from their start (the agent it takes stays there).
-      try {
-        os.setPriority(child.pid, Math.min(19, os.getPriority() + AGENT_NICENESS));
-      } catch {
-        // not allowed here, or it ended already: it runs at the engine's priority
-      }
     }
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     const m: Pooled = { token, child, ready: false, taken: false, gone: false, retired: false, exited };

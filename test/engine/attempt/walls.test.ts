@@ -578,7 +578,7 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
     assert.equal(ahead.status, 0, 'stdin closed before any attempt came: it ends, having started nothing');
   });
 
-  test("work ahead runs at the walled agents' priority: a runner the pool starts for walls, its network made ahead, and its agent no lower; a runner started for its attempt lowers itself for its agent alike", async () => {
+  test("a walled agent runs 5 nice steps below the engine, its runner started ahead or for it; a runner ahead waits, and draws its attempt's walls, at the engine's", async () => {
     const here = confinementAvailable();
     assert.ok(here.ok);
     const NICE = 16; // statField: the nice value
@@ -608,14 +608,13 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
       pool.expect(1);
       await waitFor(() => pool.size.ready === 1, 'a runner ready', 20_000);
       const [runner] = pool.idlePids();
-      assert.equal(statField(runner!, NICE), agents, 'the idle runner');
-      const ahead = processTree([runner!]).filter((p) => p.pid !== runner);
-      assert.ok(ahead.length > 0 && ahead.every((p) => statField(p.pid, NICE) === agents), 'its network made ahead');
+      // Its attempt's walls are on the run's path: drawn at the engine's priority (lowered ahead, a wide plan's levels took about 0.1 s longer).
+      assert.equal(statField(runner!, NICE), os.getPriority(), 'the idle runner');
       const token = pool.take();
       const { dir, files } = attemptWith(token, 'sleep 1500; write out.txt', { cwd: tempDir('waves-ahead-nice-tree-'), walls: { bwrap: here.bwrap } });
       const launched = await pool.launch({ packageId: 'pkg-a', attempt: 1, title: 'pkg-a', attemptDir: dir, startToken: token, command: process.execPath, args: [], cwd: dir, env: {}, interactive: false });
       assert.ok(launched, 'the pooled runner took it');
-      assert.equal(await agentNice(launched.exited!, files), agents, 'its agent: the same, not lower still');
+      assert.equal(await agentNice(launched.exited!, files), agents, 'its agent');
     } finally {
       pool.close();
     }
