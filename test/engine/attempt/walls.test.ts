@@ -586,17 +586,9 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
     /** The agent's nice value while it sleeps (the scripted agent's own process, by its result file), after the attempt's exit code. */
     const agentNice = async (exited: Promise<number | null>, files: ReturnType<typeof attemptFiles>) => {
       const timer = setInterval(() => undefined, 1000); // pooled runners are unref'd
-      const agentPid = () => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).find((pid) => {
-        try {
-          const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-          return argv[0] === process.execPath && argv.includes(files.result);
-        } catch {
-          return false; // gone meanwhile
-        }
-      });
       try {
-        const pid = await waitFor(agentPid, 'the agent started', 20_000);
-        const nice = statField(pid as number, NICE);
+        const agent = await waitFor(() => processesRunning(process.execPath, files.result)[0], 'the agent started', 20_000);
+        const nice = statField(agent.pid, NICE);
         assert.equal(await exited, 0, fs.readFileSync(files.log, 'utf8'));
         return nice;
       } finally {
