@@ -14,6 +14,7 @@
 //   --grep applies to suite tests' full titles and to "<scenario file>: <test name>"
 //   --keep-state keeps the state folders and the test workspaces (their paths are printed)
 // Environment: WAVES_TOOLS_DIR (tool cache), CHROMIUM (browser binary), WAVES_TEST_TIMEOUT (ms per suite test)
+import './testEnv.mjs'; // first: the tests' own approvals and temporary folder (as under npm test)
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -336,6 +337,8 @@ async function runScenarioFile(tools, file, vsix, manifest) {
     return;
   }
   const tests = mod.tests ?? mod.default ?? [];
+  // --grep: a scenario none of whose tests it names is not started at all
+  if (GREP && !tests.some((test) => new RegExp(GREP).test(`${name}: ${test.name}`))) return;
   const trust = Boolean(mod.trust);
   const local = { passed: 0, failed: 0, current: null };
   live = local;

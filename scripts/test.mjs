@@ -22,6 +22,7 @@
 //            and webview/), one test each
 // Usage: node scripts/test.mjs [static|unit|coordinator|hosts|agents|containers|webview|vscode ...]   (default: all, in that order)
 // Environment: WAVES_TEST_SUITE_TIMEOUT (seconds per suite, default 1800)
+import './testEnv.mjs'; // first: the tests' own approvals and temporary folder
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,18 +32,6 @@ import { tapFailures } from './tapFailures.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SUITE_TIMEOUT_MS = Number(process.env.WAVES_TEST_SUITE_TIMEOUT ?? 1800) * 1000;
-// The person's approvals (src/engine/consent/approvalStore.ts personalApprovals): never the real ones of whoever
-// runs the tests; every suite's processes (and code-server's extension host) inherit this.
-if (!process.env.WAVES_CONFIG_DIR) process.env.WAVES_CONFIG_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-test-config-'));
-// Agents run inside walls that cover /tmp with a private one: the tests' own temporary
-// folders (repositories, homes, the gates a test opens for its scripted agent) live in one folder
-// the walls show read-only (WAVES_SANDBOX_READ), as a person's `waves.sandbox.read` would.
-if (!process.env.WAVES_SANDBOX_READ) {
-  const tests = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-tests-'));
-  fs.chmodSync(tests, 0o755); // other users of the tests (PostgreSQL's, sshd's) reach their folders in it, as in /tmp
-  process.env.TMPDIR = tests;
-  process.env.WAVES_SANDBOX_READ = tests;
-}
 
 /** Test files under the given folders (relative to the repo), sorted. */
 function findTests(dirs, pattern = /\.test\.tsx?$/) {

@@ -23,23 +23,33 @@ function planRow(page, label) {
   return page.locator('.sidebar .pane-body .monaco-list[aria-label="Waves"] .monaco-list-row[role="treeitem"][aria-level="1"]', { hasText: label }).first();
 }
 
-/** Clicks the row's twistie until it is expanded (or collapsed): a click the tree takes while it redraws may be lost. */
+/**
+ * Clicks the row's twistie until it is expanded (or collapsed), and stays so for a moment. A click
+ * the tree takes while it redraws may be lost, or only taken late on the slowed workbench: a second
+ * click sent meanwhile would toggle the row back once both land, so the state must hold before the
+ * row counts as expanded (a flip sends one more click).
+ */
 async function expandTo(row, expanded) {
   let clicked = 0;
+  let held = 0;
   await waitUntil(async () => {
-    if ((await row.getAttribute('aria-expanded')) === String(expanded)) return true;
-    if (Date.now() - clicked > 1_000) {
+    if ((await row.getAttribute('aria-expanded')) === String(expanded)) {
+      held ||= Date.now();
+      return Date.now() - held >= 1_000;
+    }
+    held = 0;
+    if (Date.now() - clicked > 3_000) {
       clicked = Date.now();
       await row.locator('.monaco-tl-twistie').click();
     }
     return false;
-  }, `the api plan ${expanded ? 'expanded' : 'collapsed'}`);
+  }, `the api plan ${expanded ? 'expanded' : 'collapsed'}`, { timeoutMs: 30_000 });
 }
 
 export const tests = [
   {
     name: 'plans read again while a plan row is collapsed and expanded: each time the view ends whole, every expanded row with its children',
-    timeoutMs: 150_000,
+    timeoutMs: 240_000,
     run: async ({ page, cs, log }) => {
       await waitForWorkbench(page);
       await waitForStatus(page, '2 waves · 3 packages');
