@@ -302,6 +302,8 @@ export class RunLoop implements LoopHandoffs {
 
     // Expired locks leave the table. (A shared coordinator's table is read again first.)
     await ctx.locks.refresh?.();
+    // An attempt still ending as the table is read may release its locks after: this pass never ends the run then.
+    const endingAtDecision = this.busy() > 0;
     const table = ctx.locks.read();
     if (expireLocks(table, now).expired.length > 0) await ctx.locks.update((t) => expireLocks(t, now).table);
 
@@ -381,8 +383,10 @@ export class RunLoop implements LoopHandoffs {
     if (waitingForReset) ctx.holds.waitForReset(limited.waitUntil!);
     const nothingElse = decision.done || (heldBack > 0 && !decision.waiting.some((w) => w.reason === 'lock'));
     if (this.busy() === 0 && !activeLeft && !waitingForReset && (nothingElse || ctx.attempts.runCancelled) && decision.start.length === 0) {
-      // Never end on a decision the state has outgrown while this pass awaited (the run ended with a package just sent back pending).
-      if (ctx.state !== decidedOn && !ctx.attempts.runCancelled) this.wake();
+      // Never end on a decision the state has outgrown while this pass awaited (a package just sent back pending), made while an
+      // attempt was ending, or with a wake since (a package ready behind a lock released after the table was read): the next pass decides.
+      const outgrown = ctx.state !== decidedOn || endingAtDecision || this.passAgain;
+      if (outgrown && !ctx.attempts.runCancelled) this.wake();
       else await this.complete();
     }
   }
