@@ -34,6 +34,9 @@ const opt = (name, dflt) => {
 };
 const ONLY = opt('--only'); // suite | scenarios
 const GREP = opt('--grep');
+const GREP_RE = GREP ? new RegExp(GREP) : null;
+/** Whether --grep picks a scenario's test (`<scenario file>: <test name>`); all without it. */
+const picked = (scenario, test) => !GREP_RE || GREP_RE.test(`${scenario}: ${test.name}`);
 const BUILD = !argv.includes('--no-build');
 const KEEP_STATE = argv.includes('--keep-state');
 const HEADED = argv.includes('--headed');
@@ -338,7 +341,7 @@ async function runScenarioFile(tools, file, vsix, manifest) {
   }
   const tests = mod.tests ?? mod.default ?? [];
   // --grep: a scenario none of whose tests it names is not started at all
-  if (GREP && !tests.some((test) => new RegExp(GREP).test(`${name}: ${test.name}`))) return;
+  if (GREP_RE && !tests.some((test) => picked(name, test))) return;
   const trust = Boolean(mod.trust);
   const local = { passed: 0, failed: 0, current: null };
   live = local;
@@ -379,7 +382,7 @@ async function runScenarioFile(tools, file, vsix, manifest) {
       log: (...a) => console.log('    ', ...a),
     };
     for (const [i, test] of tests.entries()) {
-      if (GREP && !new RegExp(GREP).test(`${name}: ${test.name}`)) continue;
+      if (!picked(name, test)) continue;
       const tt = Date.now();
       local.current = `${name}: ${test.name}`;
       try {
