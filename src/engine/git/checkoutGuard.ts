@@ -44,7 +44,11 @@ export async function snapshotCheckout(repo: string, ignore: readonly string[] =
 
 /** What differs from `before`, for a person: file paths, and `HEAD (main moved …)` when the branch or HEAD moved. */
 export async function changedSince(repo: string, before: CheckoutFingerprint, ignore: readonly string[] = []): Promise<string[]> {
-  const now = await snapshotCheckout(repo, ignore);
+  return checkoutChanges(before, await snapshotCheckout(repo, ignore));
+}
+
+/** What differs between two fingerprints of the checkout, as `changedSince` says it. */
+export function checkoutChanges(before: CheckoutFingerprint, now: CheckoutFingerprint): string[] {
   const out: string[] = [];
   const headBefore = before.get(HEAD_KEY);
   const headNow = now.get(HEAD_KEY);

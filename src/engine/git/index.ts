@@ -30,7 +30,7 @@ export { keepGitSetup, restoreGitSetup, type KeptGitSetup, type SetupRestore } f
 export { commitOnDisk, repoDirs } from './gitOnDisk';
 export { warmGit } from './gitProcess';
 export { checkTreeAt, dropCheckTree, mergesBetween } from './checkTree';
-export { changedSince, putBranchBack, snapshotCheckout, type BranchPutBack, type CheckoutFingerprint } from './checkoutGuard';
+export { changedSince, checkoutChanges, putBranchBack, snapshotCheckout, type BranchPutBack, type CheckoutFingerprint } from './checkoutGuard';
 export { onStaleLockCleared, realPathOr } from './staleLocks';
 export { dropUnmadeTree, TreeInTheWayError } from './halfMade';
 export { dropStaleLayers, isLayeredTree } from './layers';

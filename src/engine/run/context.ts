@@ -30,7 +30,8 @@ import { applyEvent } from '../../core/run/runStateReducer';
 import { isTerminal, type RunEvent, type RunState, type RunStateResult } from '../../core/run/runState';
 import type { RunStore } from '../../store/runStore';
 import { schedPackagesFromAnalysis, type SchedPackage } from '../../core/run/schedule';
-import { onStaleLockCleared, realPathOr, type KeptGitSetup } from '../git';
+import { onStaleLockCleared, realPathOr, snapshotCheckout, type CheckoutFingerprint, type KeptGitSetup } from '../git';
+import { SharedReads } from '../../core/util/sharedReads';
 import { AttemptSupervisor, type AttemptPlace, type Executor } from '../attempt';
 import type { Lease } from './lease';
 import type { EngineEvent, EngineOptions } from './types';
@@ -67,6 +68,12 @@ export class RunContext {
   readonly supervisor: AttemptSupervisor;
   /** Why packages the schedule would start wait, and when the loop tries again. */
   readonly holds: StartHolds;
+  /**
+   * The person's checkout (checkoutGuard.ts), read as attempts start and end; reads shared: an
+   * attempt about to start takes the one under way (`any`), an ended one a read begun after its
+   * end was seen (`after`), so a level whose packages end together costs a few reads, not one each.
+   */
+  readonly checkout = new SharedReads<CheckoutFingerprint>(() => snapshotCheckout(this.repoRoot, this.checkoutIgnored()));
 
   constructor(
     readonly repoRoot: string,

@@ -22,7 +22,7 @@ import { visibleText } from '../../core/present/visibleText';
 import type { ChangedFile, RunEvent } from '../../core/run/runState';
 import { claimedNotChanged } from '../../core/present/runReport';
 import { featureSlug } from '../../core/run/runPaths';
-import { changedSince, putBranchBack, type CheckoutFingerprint } from '../git';
+import { checkoutChanges, putBranchBack, type CheckoutFingerprint } from '../git';
 import type { AttemptPlace, ExitRecord } from '../attempt';
 import type { RunContext } from './context';
 import type { GitSetupWatch } from './gitSetupWatch';
@@ -272,7 +272,7 @@ export class AttemptJudge {
     const before = ctx.attempts.checkoutBefore(id);
     const [setup, changed] = await Promise.all([
       this.gitSetup.check(id),
-      before ? changedSince(ctx.repoRoot, before, ctx.checkoutIgnored()) : Promise.resolve([] as string[]),
+      before ? ctx.checkout.after().then((now) => checkoutChanges(before, now)) : Promise.resolve([] as string[]),
     ]);
     const checkout = changed.length > 0 && before ? await this.checkoutBreach(id, before, changed) : null;
     // Both are said (and both put back where they can be): the set-up first.

@@ -16,7 +16,6 @@ import { portEnvOf } from '../../core/run/portRange';
 import { candidateKey, candidateOf, portIndexOf } from '../../core/run/candidates';
 import { markSettingUp } from '../../core/run/runStateReducer';
 import type { SchedPackage } from '../../core/run/schedule';
-import { snapshotCheckout, type CheckoutFingerprint } from '../git';
 import { errorText, type RunContext } from './context';
 import type { LiveAttempt } from './liveAttempts';
 import type { LoopHandoffs } from './handoffs';
@@ -34,8 +33,6 @@ function answerOf(question: string | null | undefined, answer: string | undefine
 }
 
 export class Launches {
-  /** The person's checkout being read for launches, while it is read (`checkoutNow`). */
-  private checkoutReading: Promise<CheckoutFingerprint> | null = null;
   /** Each attempt's `waves` MCP server's end in the run (ADR 0036). */
   private readonly talk: TalkBack;
 
@@ -46,23 +43,6 @@ export class Launches {
     private readonly exits: Exits,
   ) {
     this.talk = new TalkBack(ctx);
-  }
-
-  /**
-   * The person's checkout as it is now, for an attempt about to start. Launches that ask while a
-   * read is under way share it (nine dependents of one merge asked nine identical `status` calls
-   * at once): it began before any of their agents exists, so it can only blame a
-   * person's edit of those few milliseconds on a package, never miss an agent's.
-   */
-  private checkoutNow(): Promise<CheckoutFingerprint> {
-    if (this.checkoutReading) return this.checkoutReading;
-    const reading = snapshotCheckout(this.ctx.repoRoot, this.ctx.checkoutIgnored());
-    this.checkoutReading = reading;
-    const done = () => {
-      if (this.checkoutReading === reading) this.checkoutReading = null;
-    };
-    reading.then(done, done);
-    return reading;
   }
 
   /**
@@ -271,7 +251,10 @@ export class Launches {
         await ctx.supervisor.write(place, prompt, spec);
         ctx.mark('spec-written', key);
       })();
-      const checkout = this.checkoutNow();
+      // The person's checkout, read before the agent exists: a read under way serves (nine dependents of
+      // one merge asked nine identical `status` calls at once); it can only blame a person's edit of
+      // those few milliseconds on a package, never miss an agent's.
+      const checkout = ctx.checkout.any();
       checkout.catch(() => undefined); // awaited below, after the tree
       // The queued state is on disk before a runner exists (a resume then finds its meta.json).
       const saved = ctx.store!.flush();
