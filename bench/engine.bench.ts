@@ -172,7 +172,7 @@ async function main(): Promise<void> {
         );
     }
   }
-  console.log('\n### Issue #18: the run engine\'s goals\n');
+  console.log('\n### The run engine\'s goals\n');
   console.log('| goal | figure | target | | load average (1, 5, 15 min) |');
   console.log('|---|---|---|---|---|');
   for (const g of goals) console.log(g);

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const names = process.env.BENCH_GUARD_PLANS ? process.env.BENCH_GUARD_PLANS.split(',').map((x) => x.trim().replace(/\.work-packages\.yaml$/, '')) : PLANS;
   const loadBefore = loadavg();
   console.log(
-    `### Integration guard (#34): makespan with and without it (real plans of act-plans, ${SECONDS} s agents that commit, one verification command each, the integration package's check \`${CHECK}\`, cap ${CAP}, ${REPS} runs each, alternately)\n`,
+    `### Integration guard: makespan with and without it (real plans of act-plans, ${SECONDS} s agents that commit, one verification command each, the integration package's check \`${CHECK}\`, cap ${CAP}, ${REPS} runs each, alternately)\n`,
   );
   console.log(`load average before: ${loadBefore}\n`);
   const results: { name: string; plan: RealPlan; runs: Run[] }[] = [];

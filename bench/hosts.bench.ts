@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     };
     await measure('this machine', 'local', undefined);
     await measure(`3 SSH hosts × ${perHost}`, 'ssh', list);
-    console.log(`## Runs over SSH hosts (#17)\n`);
+    console.log(`## Runs over SSH hosts\n`);
     console.log(`Three sshd hosts on 127.0.0.1 (real OpenSSH, one shared connection each), the scripted agent working 500 ms per package; load before: ${loadBefore}, after: ${loadavg()}.\n`);
     console.log('| where | plan | exit → merged p50 / p95 | handoff (chain of 6) p50 / p95 | flat plan wall | chain wall |');
     console.log('|---|---|---|---|---|---|');

@@ -98,7 +98,7 @@ function main(): void {
   }
 
   const fmt = (n: number, digits = 1) => n.toFixed(digits);
-  console.log(`### Ownership (issue #8): ${PACKAGES} packages (bench/generate.ts, full), ${FILES.toLocaleString('en')} paths\n`);
+  console.log(`### Ownership: ${PACKAGES} packages (bench/generate.ts, full), ${FILES.toLocaleString('en')} paths\n`);
   console.log(`${index.sizes.write} write globs, ${index.sizes.read} read globs; ${owned.toLocaleString('en')} of the paths have an owner.\n`);
   console.log('| measure | result | goal |');
   console.log('|---|---:|---:|');

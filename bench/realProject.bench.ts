@@ -238,7 +238,7 @@ async function main(): Promise<void> {
     await registry.stop();
   }
 
-  console.log(`\n### A real project's plan, confined against unconfined (#50): big-node, 12 packages, cap ${CAP}, verdaccio offline on 127.0.0.1\n`);
+  console.log(`\n### A real project's plan, confined against unconfined: big-node, 12 packages, cap ${CAP}, verdaccio offline on 127.0.0.1\n`);
   const setup = `${SETUP ? ` Set-up command: \`${SETUP.join(' ')}\`.` : ''}${process.env.BENCH_CHECKOUT === '0' ? " The person's checkout has no node_modules." : ''}${process.env.BENCH_LAYERED === '1' ? ' Confined trees layered (ADR 0032).' : ''}`;
   console.log(`Each agent: \`${INSTALL}\`, edits its module, \`node --test test/<module>/\`, \`npm install -D ${DEV_DEP}\`, commits.${setup} ${os.cpus().length} cores; load before ${loadBefore}.\n`);
   const base = results.find((r) => r.mode === 'unconfined');
@@ -256,7 +256,7 @@ async function main(): Promise<void> {
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const p of r.packages) console.log(`| ${p.id} | ${ms(p.setup)} | ${s(p.install)} | ${s(p.ready)} | ${s(p.tests)} | ${s(p.addDev)} | ${mib(p.treeKiB)} | ${mib(p.gitKiB)} | ${mib(p.attemptKiB)} |`);
   }
-  console.log('\nGoals (issue #50):\n');
+  console.log('\nGoals:\n');
   console.log('| goal | figure | target | |');
   console.log('|---|---|---|---|');
   for (const r of results.filter((x) => x.mode !== 'unconfined')) {

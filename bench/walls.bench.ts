@@ -21,7 +21,7 @@ const PAIRS = 20;
 
 const here = confinementAvailable();
 if (!here.ok) {
-  console.log(`## Walls (#32)\n\nnot measured: ${here.why}\n`);
+  console.log(`## Walls\n\nnot measured: ${here.why}\n`);
   process.exit(0);
 }
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'waves-walls-bench-'));
@@ -73,7 +73,7 @@ once(true, 1000, ['/bin/sh', '-c', 'grep VmHWM /proc/$PPID/status > "$0"', hwm])
 const relayKib = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(hwm, 'utf8'))?.[1] ?? NaN);
 
 const f = (x: number) => x.toFixed(0);
-console.log(`## Walls (#32): what confinement adds to one agent's start
+console.log(`## Walls: what confinement adds to one agent's start
 
 ${PAIRS} interleaved pairs, the agent \`/bin/true\`, the runner (dist/runner.js) from its start to its exit.
 
