@@ -14,7 +14,10 @@ export async function waitForWorkbench(page, { timeoutMs = 60_000 } = {}) {
 
 /** Opens the command palette (F1) and returns its input. */
 export async function openPalette(page, { timeoutMs = 15_000 } = {}) {
-  const input = page.locator('.quick-input-widget input.input');
+  // A quick input on its way out (inert, `-closing`) still shows but takes no typing, then hides:
+  // it is waited out and the palette opened anew (typing into it timed out, the palette never open).
+  await page.locator('.quick-input-widget.quick-input-widget-closing, .quick-input-widget[inert]').waitFor({ state: 'hidden', timeout: timeoutMs });
+  const input = page.locator('.quick-input-widget:not(.quick-input-widget-closing):not([inert]) input.input');
   if (!(await input.isVisible())) await page.keyboard.press('F1');
   await input.waitFor({ state: 'visible', timeout: timeoutMs });
   return input;
