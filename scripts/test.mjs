@@ -84,8 +84,8 @@ function run(cmd, args, { capture = false, timeoutMs = SUITE_TIMEOUT_MS, env = p
   });
 }
 
-/** node --test over files (`concurrency` at a time; Node's default is one less than the cores); counts from a TAP report written next to the spec output. */
-async function nodeTestSuite(name, dirs, { env = process.env, concurrency } = {}) {
+/** node --test over files; counts from a TAP report written next to the spec output. */
+async function nodeTestSuite(name, dirs, { env = process.env } = {}) {
   const files = findTests(dirs);
   if (files.length === 0) return { skipped: true, reason: `no *.test.ts under ${dirs.join(', ')}` };
   const tap = path.join(os.tmpdir(), `waves-${name}-${process.pid}.tap`);
@@ -94,7 +94,6 @@ async function nodeTestSuite(name, dirs, { env = process.env, concurrency } = {}
     '--import', 'tsx', '--test',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-    ...(concurrency ? [`--test-concurrency=${concurrency}`] : []),
     ...files,
   ], { env });
   let text = '';
@@ -264,8 +263,7 @@ function withRegistries(suite) {
 
 const SUITES = {
   static: staticSuite,
-  // Two files at a time at least: most of a unit file's time is its agents' and git's processes, not this one.
-  unit: withSandbox(withRegistries(() => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli', 'test/build', 'test/bench'], { concurrency: Math.max(2, os.availableParallelism() - 1) }))),
+  unit: withSandbox(withRegistries(() => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli', 'test/build', 'test/bench']))),
   coordinator: withSandbox(coordinatorSuite),
   hosts: withSandbox(hostsSuite),
   agents: withSandbox(agentsSuite),
