@@ -10,21 +10,28 @@
  *   plus one), so "make the copy current" is bounded even under constant events.
  * No `vscode`, no I/O of its own: the read is the caller's.
  */
+import { SharedReads } from './sharedReads';
 import { Throttle } from './throttle';
 
 export class CoalescedReader {
-  private running: Promise<void> | undefined;
-  /** The read queued behind the running one (shared by every caller meanwhile). */
-  private queued: Promise<void> | undefined;
+  /** The reads, each shared by every caller it can serve; a read never fails its callers. */
+  private readonly reads: SharedReads<void>;
   private readonly throttle: Throttle;
   private disposed = false;
 
   constructor(
-    private readonly read: () => Promise<void>,
+    read: () => Promise<void>,
     delayMs: number,
     /** A read that threw (the next event or `now()` reads again). */
-    private readonly onError: (err: unknown) => void = () => undefined,
+    onError: (err: unknown) => void = () => undefined,
   ) {
+    this.reads = new SharedReads(async () => {
+      try {
+        await read();
+      } catch (err) {
+        onError(err);
+      }
+    });
     this.throttle = new Throttle(delayMs, () => void this.now());
   }
 
@@ -35,35 +42,16 @@ export class CoalescedReader {
 
   /** Reads now (or right after the read under way); resolves when that read ended. */
   now(): Promise<void> {
-    if (this.disposed) return Promise.resolve();
-    if (this.running === undefined) {
-      this.running = this.start();
-      return this.running;
-    }
-    this.queued ??= this.running.then(() => {
-      this.queued = undefined;
-      return this.now();
-    });
-    return this.queued;
+    return this.disposed ? Promise.resolve() : this.reads.after();
   }
 
   /** Whether a read is under way or scheduled. */
   get busy(): boolean {
-    return this.running !== undefined || this.throttle.pending;
+    return this.reads.reading || this.throttle.pending;
   }
 
   dispose(): void {
     this.disposed = true;
     this.throttle.dispose();
-  }
-
-  private async start(): Promise<void> {
-    try {
-      await this.read();
-    } catch (err) {
-      this.onError(err);
-    } finally {
-      this.running = undefined;
-    }
   }
 }

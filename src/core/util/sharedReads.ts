@@ -16,6 +16,11 @@ export class SharedReads<T> {
 
   constructor(private readonly read: () => Promise<T>) {}
 
+  /** Whether a read is under way (one queued behind it implies it). */
+  get reading(): boolean {
+    return this.running !== undefined;
+  }
+
   any(): Promise<T> {
     return this.running ?? this.start();
   }
@@ -32,7 +37,14 @@ export class SharedReads<T> {
   }
 
   private start(): Promise<T> {
-    const reading = Promise.resolve().then(() => this.read());
+    // Begun at once (a caller may count on the read having started when it returns); a read
+    // that throws before its first await fails its callers like one that rejects.
+    let reading: Promise<T>;
+    try {
+      reading = this.read();
+    } catch (err) {
+      reading = Promise.reject(err);
+    }
     this.running = reading;
     const done = () => {
       if (this.running === reading) this.running = undefined;
