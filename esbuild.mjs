@@ -7,6 +7,7 @@
 // scripts/on-demand.mjs.)
 import * as esbuild from 'esbuild';
 import fs, { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { updateValidators } from './scripts/gen-validator.mjs';
 import { HOST_BUNDLES, HOST_OPTIONS, buildWithout, hostPlugins } from './scripts/on-demand.mjs';
 
@@ -20,9 +21,20 @@ const without = buildWithout();
 // The schemas, compiled ahead of time into src/core/*/generated (see scripts/gen-validator.mjs).
 for (const file of updateValidators()) console.log(`esbuild: regenerated ${file} from its schema`);
 
+/** Writes `file` whole or not at all (a temporary file beside it, renamed over it): a build while
+ * another process loads dist/ (a test's `waves`, a second build) never shows it half a file. */
+function writeWhole(file, data) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.writeFileSync(temporary, data);
+  fs.renameSync(temporary, file);
+}
+
 /** @type {esbuild.BuildOptions} */
 const common = {
   bundle: true,
+  // A one-off build writes its files itself, each whole (`writeWhole`); watching, esbuild writes.
+  write: watch,
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
@@ -96,20 +108,20 @@ if (production) {
 }
 
 // Codicons for the webview (linked with id `vscode-codicon-stylesheet`, as vscode-elements expects).
-fs.mkdirSync(`${dist}/webview`, { recursive: true });
-for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `${dist}/webview/${f}`);
+for (const f of ['codicon.css', 'codicon.ttf']) writeWhole(`${dist}/webview/${f}`, readFileSync(`node_modules/@vscode/codicons/dist/${f}`));
 
 // The parser of the coupling check (ADR 0023): web-tree-sitter and the four grammars it reads,
 // loaded from dist/treeSitter/ on first use (src/engine/plan/importParser.ts), never bundled.
-fs.mkdirSync(`${dist}/treeSitter`, { recursive: true });
 for (const f of ['tree-sitter.js', 'tree-sitter.wasm', 'tree-sitter-typescript.wasm', 'tree-sitter-tsx.wasm', 'tree-sitter-javascript.wasm', 'tree-sitter-python.wasm'])
-  fs.copyFileSync(`node_modules/@vscode/tree-sitter-wasm/wasm/${f}`, `${dist}/treeSitter/${f}`);
-fs.copyFileSync('node_modules/@vscode/tree-sitter-wasm/LICENSE', `${dist}/treeSitter/LICENSE`);
+  writeWhole(`${dist}/treeSitter/${f}`, readFileSync(`node_modules/@vscode/tree-sitter-wasm/wasm/${f}`));
+writeWhole(`${dist}/treeSitter/LICENSE`, readFileSync('node_modules/@vscode/tree-sitter-wasm/LICENSE'));
 
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));
   console.log('esbuild: watching');
 } else {
-  await Promise.all(contexts.map((c) => c.rebuild()));
+  for (const result of await Promise.all(contexts.map((c) => c.rebuild()))) {
+    for (const out of result.outputFiles ?? []) writeWhole(out.path, out.contents);
+  }
   await Promise.all(contexts.map((c) => c.dispose()));
 }

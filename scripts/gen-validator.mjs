@@ -200,7 +200,10 @@ export function updateValidators() {
     const text = generateValidator(v);
     if (isCurrent(v.out, text)) continue;
     fs.mkdirSync(path.dirname(v.out), { recursive: true });
-    fs.writeFileSync(v.out, text);
+    // Whole or not at all: a test loading the validator while another process builds never reads half.
+    const temporary = `${v.out}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, text);
+    fs.renameSync(temporary, v.out);
     wrote.push(path.relative(REPO, v.out));
   }
   return wrote;

@@ -84,8 +84,8 @@ function run(cmd, args, { capture = false, timeoutMs = SUITE_TIMEOUT_MS, env = p
   });
 }
 
-/** node --test over files; counts from a TAP report written next to the spec output. */
-async function nodeTestSuite(name, dirs, { env = process.env } = {}) {
+/** node --test over files (`concurrency` at a time; Node's default is one less than the cores); counts from a TAP report written next to the spec output. */
+async function nodeTestSuite(name, dirs, { env = process.env, concurrency } = {}) {
   const files = findTests(dirs);
   if (files.length === 0) return { skipped: true, reason: `no *.test.ts under ${dirs.join(', ')}` };
   const tap = path.join(os.tmpdir(), `waves-${name}-${process.pid}.tap`);
@@ -94,6 +94,7 @@ async function nodeTestSuite(name, dirs, { env = process.env } = {}) {
     '--import', 'tsx', '--test',
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...(concurrency ? [`--test-concurrency=${concurrency}`] : []),
     ...files,
   ], { env });
   let text = '';
@@ -263,7 +264,8 @@ function withRegistries(suite) {
 
 const SUITES = {
   static: staticSuite,
-  unit: withSandbox(withRegistries(() => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli', 'test/build', 'test/bench']))),
+  // Two files at a time at least: most of a unit file's time is its agents' and git's processes, not this one.
+  unit: withSandbox(withRegistries(() => nodeTestSuite('unit', ['test/core', 'test/store', 'test/engine', 'test/cli', 'test/build', 'test/bench'], { concurrency: Math.max(2, os.availableParallelism() - 1) }))),
   coordinator: withSandbox(coordinatorSuite),
   hosts: withSandbox(hostsSuite),
   agents: withSandbox(agentsSuite),
