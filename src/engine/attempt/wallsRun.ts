@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseTarget, PROXY_PORT, WALLS_AHEAD_ENV, WALLS_TRIAL_ARGS } from '../../core/walls/walls.js';
 import { programOnPath } from '../../store/onPath.js';
+import { killRunning } from './processTree.js';
 import { startProxy, upstreamOf, type RelayGo } from './wallsNet.js';
 import { wallsFor, type ConfinementOptions, type DrawnWalls, type WallsRequest } from './wallsDraw.js';
 import { raiseSeatbelt, wallsBackend } from './wallsSeatbelt.js';
@@ -105,9 +106,18 @@ export function startNetAhead(bwrap: string, socket: string): ChildProcess | nul
  * namespace, which is the one the relay made ahead listens in (every other argument of `args` is
  * a flag or an absolute path, so the flag is told apart), then the agent — by argv.
  */
-export function walledInsideArgv(w: DrawnWalls, argv: readonly string[]): string[] {
-  return [...w.prefix, w.bwrap, ...w.args.filter((a) => a !== '--unshare-net'), '--', ...argv];
+export function walledInsideArgv(w: DrawnWalls, argv: readonly string[], mark?: string): string[] {
+  return [...w.prefix, w.bwrap, ...w.args.filter((a) => a !== '--unshare-net'), ...(mark ? ['--setenv', STEP_MARK_ENV, mark] : []), '--', ...argv];
 }
+
+/** A variable a pooled step's walls are given (a value of its own): it names them among this machine's processes. */
+export const STEP_MARK_ENV = 'WAVES_WALLS_STEP';
+
+/**
+ * How long after its network's first process ended a step's output may stay open, ms: then what is
+ * left of its walls is ended. A normal end closes it within a few.
+ */
+const LEFT_OVER_MS = 250;
 
 /**
  * Whether walls can be made inside a network made ahead here (a bubblewrap inside another):
@@ -306,13 +316,23 @@ async function commandInPool(token: string, command: PooledCommand, ahead: Child
   }
   enterWalls(env, w);
   const out = fs.openSync(command.output, 'a');
+  const mark = crypto.randomBytes(12).toString('hex');
+  let leftOver: NodeJS.Timeout | null = null;
   const code = await new Promise<number>((resolve) => {
     usable.stdout?.on('data', (chunk: Buffer) => fs.writeSync(out, chunk));
     usable.stderr?.on('data', (chunk: Buffer) => fs.writeSync(out, chunk));
     const pass = (sig: NodeJS.Signals) => signalAhead(usable, sig);
     const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
     for (const s of signals) process.on(s, pass);
+    // The step's walls are a session of their own (bubblewrap's --new-session), out of the network's
+    // group that a stop signals; they end by their death signals, which were seen to miss now and
+    // then (a command still running, its network gone, its output held open: the step never ended).
+    // What is left of them once the network ended is ended here, found by their mark.
+    usable.once('exit', () => {
+      leftOver = setTimeout(() => killRunning(w.bwrap, mark), LEFT_OVER_MS);
+    });
     usable.once('close', (c, sig) => {
+      if (leftOver) clearTimeout(leftOver);
       for (const s of signals) process.off(s, pass);
       resolve(c ?? 128 + (sig === 'SIGKILL' ? 9 : sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 1));
     });
@@ -322,7 +342,7 @@ async function commandInPool(token: string, command: PooledCommand, ahead: Child
     const setpriv = programOnPath('setpriv');
     const go: RelayGo = {
       loops: w.listen.join(','),
-      argv: [...(setpriv ? [setpriv, '--pdeathsig', 'KILL'] : []), ...walledInsideArgv(w, command.argv)],
+      argv: [...(setpriv ? [setpriv, '--pdeathsig', 'KILL'] : []), ...walledInsideArgv(w, command.argv, mark)],
       env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
       cwd: request.cwd,
       stdinFile: null,

@@ -46,6 +46,11 @@ function running(text: string): boolean {
   return fs.readdirSync('/proc').some((pid) => /^\d+$/.test(pid) && cmdline(Number(pid)).join(' ').includes(text));
 }
 
+/** Whether a `sleep <arg>` runs. */
+function sleeping(arg: string): boolean {
+  return fs.readdirSync('/proc').some((pid) => /^\d+$/.test(pid) && cmdline(Number(pid)).join(' ') === `sleep ${arg}`);
+}
+
 /** A pool whose command host takes steps (`steps` networks made ahead, ready), and the process groups its steps were handed. */
 async function hostPool(steps: number) {
   const bwrap = confinementAvailable();
@@ -130,6 +135,55 @@ describe('the command host (runner.js --commands)', () => {
       assert.equal(q!.ok, true, q!.detail);
       assert.equal(fs.readFileSync(verifyLogFile(s.attempt, 1), 'utf8'), `$ ${quick[0]!.command}\nquick\n`);
     } finally {
+      h.pool.close();
+    }
+  });
+
+  it('a step stopped while a process of its walls outlives its network still ends: what is left of its walls is ended', async () => {
+    const s = setup();
+    const marker = `sleep 34.${process.pid}`;
+    const slow = [{ step: 'slow', command: `sh -c '${marker}'` }];
+    await approve(s.plan, slow.map((x) => x.command), new Date(), s.approvals);
+    const h = await hostPool(1);
+    let survivor: import('node:child_process').ChildProcess | null = null;
+    try {
+      const stop = new AbortController();
+      const under = runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: slow, walls: h.walls, pool: h.counted, signal: stop.signal });
+      // Its walls carry a mark of their own, which names them among this machine's processes.
+      const marked = () => processesRunning(h.walls.bwrap, new Set(['WAVES_WALLS_STEP']));
+      await waitFor(() => marked().length > 0 && sleeping(`34.${process.pid}`), 'the step running inside walls named by their mark', 20_000);
+      const leader = h.handed[0]!;
+      assert.ok(leader !== null && leader !== h.host, 'it ran in the host');
+      const walls = marked();
+      const args = cmdline(walls[0]!.pid);
+      const mark = args[args.indexOf('WAVES_WALLS_STEP') + 1]!;
+      assert.match(mark, /^[0-9a-f]{24}$/);
+      // Walls that missed their death signal, as the real ones did now and then: a bubblewrap with
+      // the step's mark that holds the step's output open (a copy of its network's own) and outlives it.
+      // The output is a socket (Node's stdio), which /proc cannot open: Python takes a copy of it
+      // from the network's first process (pidfd_getfd, Linux 5.6) and becomes that bubblewrap.
+      const { spawn } = await import('node:child_process');
+      const takeOutput = 'import ctypes, os, sys\n'
+        + 'fd = ctypes.CDLL(None, use_errno=True).syscall(438, os.pidfd_open(int(sys.argv[1])), 1, 0)\n'
+        + 'assert fd >= 0, os.strerror(ctypes.get_errno())\n'
+        + 'os.dup2(fd, 1); os.dup2(fd, 2); os.close(fd)\n'
+        + 'os.execv(sys.argv[2], sys.argv[2:])\n';
+      survivor = spawn('python3', ['-c', takeOutput, String(leader), h.walls.bwrap, '--bind', '/', '/', '--unshare-pid', '--die-with-parent', '--setenv', 'WAVES_WALLS_STEP', mark, '--', 'sleep', `600.${process.pid}`], { stdio: 'ignore', detached: true });
+      await waitFor(() => sleeping(`600.${process.pid}`), 'the left-over walls running', 10_000);
+
+      stop.abort();
+      // Without its left-over walls ended, the step would wait for them (ten minutes).
+      let ended = false;
+      void under.finally(() => (ended = true));
+      await waitFor(() => ended, 'the stopped step ended', 20_000);
+      const [r] = await under;
+      assert.equal(r!.ok, false, 'stopped, not passed');
+      assert.match(r!.detail, /killed|exit/);
+      await waitFor(() => !running(marker) && !sleeping(`600.${process.pid}`), 'nothing of the step or its left-over walls running', 10_000);
+      const left = survivor;
+      await waitFor(() => left.exitCode !== null || left.signalCode !== null, 'the left-over walls ended', 10_000);
+    } finally {
+      if (survivor?.pid && survivor.exitCode === null && survivor.signalCode === null) process.kill(-survivor.pid, 'SIGKILL');
       h.pool.close();
     }
   });
