@@ -90,6 +90,20 @@ export async function buildRunner(): Promise<string> {
   return out;
 }
 
+/**
+ * Starts `argv` (detached) holding a copy of the output (fd 1) of process `pid` as its stdout and
+ * stderr: walls left over that keep that output open. The output is a socket (Node's stdio), which
+ * `/proc/<pid>/fd` cannot open, so Python takes the copy (pidfd_getfd, Linux 5.6) and becomes `argv`.
+ */
+export function spawnHoldingOutputOf(pid: number, argv: readonly string[]): ChildProcess {
+  const take = 'import ctypes, os, sys\n'
+    + 'fd = ctypes.CDLL(None, use_errno=True).syscall(438, os.pidfd_open(int(sys.argv[1])), 1, 0)\n'
+    + 'assert fd >= 0, os.strerror(ctypes.get_errno())\n'
+    + 'os.dup2(fd, 1); os.dup2(fd, 2); os.close(fd)\n'
+    + 'os.execv(sys.argv[2], sys.argv[2:])\n';
+  return spawn('python3', ['-c', take, String(pid), ...argv], { stdio: 'ignore', detached: true });
+}
+
 export interface Spawned {
   child: ChildProcess;
   stdout: () => string;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { needsInputReason, parseVerdict, type AgentVerdict } from '../../core/agents/agentLogs.js';
 import { AGENT_NICENESS, parseTarget, WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
 import { startProxy, upstreamOf, wallsLogIn, type ReachNote, type RelayGo } from './wallsNet.js';
-import { endAhead, enterWalls, walledArgv, walledInsideArgv } from './wallsRun.js';
+import { endAhead, endLeftOverWalls, enterWalls, walledArgv, walledInsideArgv, wallsMark } from './wallsRun.js';
 import { raiseSeatbelt, wallsBackend, type SeatbeltWalls } from './wallsSeatbelt.js';
 import { isRegistry } from '../../core/walls/toolchains.js';
 import { DEFAULT_MEMORY_MB, targetsFor, wallsFor, type DrawnWalls, type WallsRequest } from './wallsDraw.js';
@@ -283,9 +283,11 @@ class Attempt {
         // The network made ahead: its relay is told the agent's walls (all but the network) and the agent.
         child = ahead;
         this.meta.netAhead = true;
+        const mark = wallsMark();
+        endLeftOverWalls(child, w.bwrap, mark);
         const go: RelayGo = {
           loops: w.listen.join(','),
-          argv: walledInsideArgv(w, this.argv),
+          argv: walledInsideArgv(w, this.argv, mark),
           env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
           cwd: spec.cwd,
           stdinFile: spec.stdinFile,
@@ -310,6 +312,8 @@ class Attempt {
           resolve({ code: null, signal: null, error: `the agent could not start: ${(err as Error).message}` });
           return;
         }
+        // Its walls carry their socket among their arguments: found by it, should any of them stay.
+        if (w && !this.seatbelt) endLeftOverWalls(child, w.bwrap, w.socket);
       }
       this.child = child;
       let settled = false;

@@ -106,18 +106,41 @@ export function startNetAhead(bwrap: string, socket: string): ChildProcess | nul
  * namespace, which is the one the relay made ahead listens in (every other argument of `args` is
  * a flag or an absolute path, so the flag is told apart), then the agent — by argv.
  */
-export function walledInsideArgv(w: DrawnWalls, argv: readonly string[], mark?: string): string[] {
-  return [...w.prefix, w.bwrap, ...w.args.filter((a) => a !== '--unshare-net'), ...(mark ? ['--setenv', STEP_MARK_ENV, mark] : []), '--', ...argv];
+export function walledInsideArgv(w: DrawnWalls, argv: readonly string[], mark: string): string[] {
+  return [...w.prefix, w.bwrap, ...w.args.filter((a) => a !== '--unshare-net'), '--setenv', WALLS_MARK_ENV, mark, '--', ...argv];
 }
 
-/** A variable a pooled step's walls are given (a value of its own): it names them among this machine's processes. */
-export const STEP_MARK_ENV = 'WAVES_WALLS_STEP';
+/** A variable walls inside a network made ahead are given (`wallsMark()`): it names them among this machine's processes. */
+export const WALLS_MARK_ENV = 'WAVES_WALLS_MARK';
+
+/** A mark of their own for walls inside a network made ahead. */
+export function wallsMark(): string {
+  return crypto.randomBytes(12).toString('hex');
+}
 
 /**
- * How long after its network's first process ended a step's output may stay open, ms: then what is
- * left of its walls is ended. A normal end closes it within a few.
+ * How long after the first process of walls ended their output may stay open, ms: then what is
+ * left of them is ended. A normal end closes it within a few.
  */
 const LEFT_OVER_MS = 250;
+
+/**
+ * Walls are a session of their own (bubblewrap's --new-session), out of the process group a stop
+ * signals; they end by their death signals, which were seen to miss now and then: a command still
+ * running, the process that started it gone, its output held open (a step that never ended). So once
+ * `first` (what started them: a network made ahead, or their own bubblewrap) ended with its output
+ * still open `LEFT_OVER_MS` later, the bubblewraps with `key` among their arguments (the walls'
+ * mark, or their socket) are ended, and what runs inside them with them.
+ */
+export function endLeftOverWalls(first: ChildProcess, bwrap: string, key: string): void {
+  let leftOver: NodeJS.Timeout | null = null;
+  first.once('exit', () => {
+    leftOver = setTimeout(() => killRunning(bwrap, key), LEFT_OVER_MS);
+  });
+  first.once('close', () => {
+    if (leftOver) clearTimeout(leftOver);
+  });
+}
 
 /**
  * Whether walls can be made inside a network made ahead here (a bubblewrap inside another):
@@ -316,23 +339,15 @@ async function commandInPool(token: string, command: PooledCommand, ahead: Child
   }
   enterWalls(env, w);
   const out = fs.openSync(command.output, 'a');
-  const mark = crypto.randomBytes(12).toString('hex');
-  let leftOver: NodeJS.Timeout | null = null;
+  const mark = wallsMark();
+  endLeftOverWalls(usable, w.bwrap, mark);
   const code = await new Promise<number>((resolve) => {
     usable.stdout?.on('data', (chunk: Buffer) => fs.writeSync(out, chunk));
     usable.stderr?.on('data', (chunk: Buffer) => fs.writeSync(out, chunk));
     const pass = (sig: NodeJS.Signals) => signalAhead(usable, sig);
     const signals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
     for (const s of signals) process.on(s, pass);
-    // The step's walls are a session of their own (bubblewrap's --new-session), out of the network's
-    // group that a stop signals; they end by their death signals, which were seen to miss now and
-    // then (a command still running, its network gone, its output held open: the step never ended).
-    // What is left of them once the network ended is ended here, found by their mark.
-    usable.once('exit', () => {
-      leftOver = setTimeout(() => killRunning(w.bwrap, mark), LEFT_OVER_MS);
-    });
     usable.once('close', (c, sig) => {
-      if (leftOver) clearTimeout(leftOver);
       for (const s of signals) process.off(s, pass);
       resolve(c ?? 128 + (sig === 'SIGKILL' ? 9 : sig === 'SIGTERM' ? 15 : sig === 'SIGINT' ? 2 : 1));
     });

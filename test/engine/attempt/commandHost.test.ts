@@ -20,7 +20,7 @@ import { hostNetworkToken } from '../../../src/engine/attempt/commandHost.js';
 import { processesRunning } from '../../../src/engine/attempt/processTree.js';
 import { wallsSocketOf } from '../../../src/engine/attempt/wallsDraw.js';
 import type { PooledCommand } from '../../../src/engine/attempt/wallsRun.js';
-import { buildRunner, tempDir, waitFor } from '../helpers.js';
+import { buildRunner, spawnHoldingOutputOf, tempDir, waitFor } from '../helpers.js';
 import { assertWalledResults, plantBashrc, WALLED_STEPS } from './walledSteps.js';
 
 function setup() {
@@ -150,25 +150,17 @@ describe('the command host (runner.js --commands)', () => {
       const stop = new AbortController();
       const under = runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: slow, walls: h.walls, pool: h.counted, signal: stop.signal });
       // Its walls carry a mark of their own, which names them among this machine's processes.
-      const marked = () => processesRunning(h.walls.bwrap, new Set(['WAVES_WALLS_STEP']));
+      const marked = () => processesRunning(h.walls.bwrap, new Set(['WAVES_WALLS_MARK']));
       await waitFor(() => marked().length > 0 && sleeping(`34.${process.pid}`), 'the step running inside walls named by their mark', 20_000);
       const leader = h.handed[0]!;
       assert.ok(leader !== null && leader !== h.host, 'it ran in the host');
       const walls = marked();
       const args = cmdline(walls[0]!.pid);
-      const mark = args[args.indexOf('WAVES_WALLS_STEP') + 1]!;
+      const mark = args[args.indexOf('WAVES_WALLS_MARK') + 1]!;
       assert.match(mark, /^[0-9a-f]{24}$/);
       // Walls that missed their death signal, as the real ones did now and then: a bubblewrap with
-      // the step's mark that holds the step's output open (a copy of its network's own) and outlives it.
-      // The output is a socket (Node's stdio), which /proc cannot open: Python takes a copy of it
-      // from the network's first process (pidfd_getfd, Linux 5.6) and becomes that bubblewrap.
-      const { spawn } = await import('node:child_process');
-      const takeOutput = 'import ctypes, os, sys\n'
-        + 'fd = ctypes.CDLL(None, use_errno=True).syscall(438, os.pidfd_open(int(sys.argv[1])), 1, 0)\n'
-        + 'assert fd >= 0, os.strerror(ctypes.get_errno())\n'
-        + 'os.dup2(fd, 1); os.dup2(fd, 2); os.close(fd)\n'
-        + 'os.execv(sys.argv[2], sys.argv[2:])\n';
-      survivor = spawn('python3', ['-c', takeOutput, String(leader), h.walls.bwrap, '--bind', '/', '/', '--unshare-pid', '--die-with-parent', '--setenv', 'WAVES_WALLS_STEP', mark, '--', 'sleep', `600.${process.pid}`], { stdio: 'ignore', detached: true });
+      // the step's mark that holds the step's output open and outlives it.
+      survivor = spawnHoldingOutputOf(leader, [h.walls.bwrap, '--bind', '/', '/', '--unshare-pid', '--die-with-parent', '--setenv', 'WAVES_WALLS_MARK', mark, '--', 'sleep', `600.${process.pid}`]);
       await waitFor(() => sleeping(`600.${process.pid}`), 'the left-over walls running', 10_000);
 
       stop.abort();

@@ -24,7 +24,7 @@ import { RunnerPool } from '../../../src/engine/attempt/runnerPool';
 import { wallsSocketOf } from '../../../src/engine/attempt/wallsDraw';
 import { netAheadArgv, relayScriptOf } from '../../../src/engine/attempt/wallsRun';
 import { engineFor, isolateGit, planYaml, treeFiles } from '../engineFixtures';
-import { attemptWith, buildRunner, git, makeRepo, tempDir, waitFor } from '../helpers';
+import { attemptWith, buildRunner, git, makeRepo, spawnHoldingOutputOf, tempDir, waitFor } from '../helpers';
 import type { EngineOptions } from '../../../src/engine/run/engine';
 
 let runnerScript = '';
@@ -532,6 +532,55 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
       return false;
     }
   };
+
+  test("an agent's walls that outlive its network (their death signal missed) are ended when it ends, found by their mark", async () => {
+    const root = tempDir('waves-ahead-left-');
+    const repo = makeRepo({ 'README.md': '# x\n' });
+    process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
+    const gate = path.join(root, 'gate');
+    const planFile = path.join(repo, 'work-packages.yaml');
+    fs.writeFileSync(
+      planFile,
+      planYaml('left', [
+        // a works long enough for the pool to start b's runner, and its network, ahead.
+        { id: 'a', agent: ['sleep 2500', 'write a/x.txt a', 'commit'] },
+        { id: 'b', deps: ['a'], agent: ['write b/started.txt yes', `wait-for ${gate}`, 'write b/x.txt b', 'commit'] },
+      ]),
+    );
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'plan');
+    const here = confinementAvailable();
+    assert.ok(here.ok);
+    const { engine } = await engineFor(planFile, runnerScript);
+    const leftover = `600.${process.pid}`;
+    let survivor: ReturnType<typeof spawn> | null = null;
+    let outcome: Awaited<ReturnType<typeof engine.run>> | undefined;
+    try {
+      const running = engine.run();
+      await waitFor(() => fs.existsSync(`${repo}.worktrees/left/b/b/started.txt`), "b's agent at work", 30_000);
+      const b = engine.store!.state!.packages.b!;
+      const meta = JSON.parse(fs.readFileSync(path.join(path.dirname(b.logFile!), 'meta.json'), 'utf8')) as { agentPid: number; netAhead?: boolean };
+      assert.equal(meta.netAhead, true, "b's network was made ahead");
+      // Its walls carry a mark of their own.
+      const marked = processesRunning(here.bwrap, new Set(['WAVES_WALLS_MARK']));
+      assert.ok(marked.length > 0, "b's walls carry a mark");
+      const args = fs.readFileSync(`/proc/${marked[0]!.pid}/cmdline`, 'utf8').split('\0');
+      const mark = args[args.indexOf('WAVES_WALLS_MARK') + 1]!;
+      assert.match(mark, /^[0-9a-f]{24}$/);
+      // Walls that missed their death signal: a bubblewrap with b's mark that holds b's output open.
+      survivor = spawnHoldingOutputOf(meta.agentPid, [here.bwrap, '--bind', '/', '/', '--unshare-pid', '--die-with-parent', '--setenv', 'WAVES_WALLS_MARK', mark, '--', 'sleep', leftover]);
+      const left = survivor;
+      await waitFor(() => processesRunning('sleep', leftover).length === 1, 'the left-over walls running', 10_000);
+      fs.writeFileSync(gate, 'go');
+      outcome = await running;
+      await waitFor(() => left.exitCode !== null || left.signalCode !== null, 'the left-over walls ended with the agent', 10_000);
+    } finally {
+      engine.dispose();
+      if (survivor?.pid && survivor.exitCode === null && survivor.signalCode === null) process.kill(-survivor.pid, 'SIGKILL');
+    }
+    assert.equal(outcome?.outcome, 'succeeded', JSON.stringify(outcome?.counts));
+    assert.equal(processesRunning('sleep', leftover).length, 0, 'nothing of them runs');
+  });
 
   test('a pooled runner killed while its network was still being made leaves nothing of it: its bubblewrap, stopped before its child asked to die with it, is found by its socket and ended', async () => {
     const here = confinementAvailable();
