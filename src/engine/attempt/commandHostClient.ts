@@ -15,11 +15,11 @@ import { runnerEnv, type LaunchResult } from './launcher';
 import { hostNetworkToken } from './commandHost';
 import { killRunning } from './processTree';
 import { wallsSocketOf } from './wallsDraw';
-import { decodeConfine, type PooledCommand } from './wallsRun';
+import { wallsMark, type PooledCommand } from './wallsRun';
 
 interface Step {
-  /** The attempt folder it runs for, which its walls bind. */
-  attemptDir: string | null;
+  /** The mark its walls carry (`wallsMark()`): they are found by it alone, never a later step's of the same attempt. */
+  mark: string;
   started: (pid: number | null) => void;
   ended: (code: number | null) => void;
 }
@@ -83,9 +83,10 @@ export class CommandHostClient {
     const exited = new Promise<number | null>((resolve) => (ended = resolve));
     // Neither the host nor its channel holds this process: the step does, until the host answers (then waitPooled holds it).
     const held = setInterval(() => undefined, 60_000);
+    const mark = wallsMark();
     const pid = await new Promise<number | null>((started) => {
-      this.steps.set(id, { attemptDir: decodeConfine(command.confine)?.attemptDir ?? null, started, ended });
-      if (!this.send({ run: { id, command } })) this.settle(id, null);
+      this.steps.set(id, { mark, started, ended });
+      if (!this.send({ run: { id, command: { ...command, mark } } })) this.settle(id, null);
     }).finally(() => clearInterval(held));
     if (pid === null) {
       this.steps.delete(id);
@@ -142,16 +143,17 @@ export class CommandHostClient {
 
   /**
    * It ended: its steps with it. Unless it ended by itself, let go: the bubblewrap of a network it
-   * left setting up is ended, and so are the walls of a step it ran — their own death signal, set
-   * when their parent dies, was seen not to reach them every time (about one in three here).
+   * left setting up is ended, and so are the walls of a step it ran, found by their mark alone (the
+   * attempt's next step may already run) — their own death signal, set when their parent dies, was
+   * seen not to reach them every time (about one in three here).
    */
   private end(bwrap: string): void {
     if (this.gone) return;
     this.gone = true;
-    const attempts = [...this.steps.values()].map((s) => s.attemptDir).filter((d): d is string => d !== null);
+    const marks = [...this.steps.values()].map((s) => s.mark);
     for (const id of [...this.steps.keys()]) this.settle(id, null);
     if (this.letGo && this.child.exitCode === 0) return;
-    const named = new Set<string>(attempts);
+    const named = new Set<string>(marks);
     for (let n = 1; n <= this.made; n++) named.add(wallsSocketOf(hostNetworkToken(this.token, n)));
     killRunning(bwrap, named);
   }

@@ -22,7 +22,7 @@ import { raiseSeatbelt, wallsBackend } from './wallsSeatbelt.js';
  * `quiet`: a command's output is its own (a verification step's, the set-up command's): the relay
  * does not say there which loopback targets it serves, as it does first in an agent's log.
  */
-export function walledArgv(w: DrawnWalls, argv: readonly string[], quiet = false): string[] {
+export function walledArgv(w: DrawnWalls, argv: readonly string[], quiet = false, mark?: string): string[] {
   return [
     ...w.prefix,
     w.bwrap,
@@ -30,6 +30,7 @@ export function walledArgv(w: DrawnWalls, argv: readonly string[], quiet = false
     '--bind',
     w.socket,
     w.socket,
+    ...(mark ? ['--setenv', WALLS_MARK_ENV, mark] : []),
     '--',
     process.execPath,
     relayScriptOf(w.runnerScript),
@@ -110,13 +111,16 @@ export function walledInsideArgv(w: DrawnWalls, argv: readonly string[], mark: s
   return [...w.prefix, w.bwrap, ...w.args.filter((a) => a !== '--unshare-net'), '--setenv', WALLS_MARK_ENV, mark, '--', ...argv];
 }
 
-/** A variable walls inside a network made ahead are given (`wallsMark()`): it names them among this machine's processes. */
+/** A variable walls are given (`wallsMark()`: a step's, an agent's in a network made ahead): it names them among this machine's processes. */
 export const WALLS_MARK_ENV = 'WAVES_WALLS_MARK';
 
-/** A mark of their own for walls inside a network made ahead. */
+/** A mark of their own for walls (`WALLS_MARK_ENV`). */
 export function wallsMark(): string {
   return crypto.randomBytes(12).toString('hex');
 }
+
+/** What `wallsMark()` gives. */
+const WALLS_MARK = /^[0-9a-f]{24}$/;
 
 /**
  * How long after the first process of walls ended their output may stay open, ms: then what is
@@ -195,13 +199,15 @@ export interface PooledCommand {
   argv: string[];
   /** Where its stdout and stderr go (appended; the engine wrote its header). */
   output: string;
+  /** The mark its walls carry (`wallsMark()`), chosen by the engine so it can find them; else one of their own. */
+  mark?: string;
 }
 
 /** A pooled runner's message as a command, or null (not one). */
 export function pooledCommandOf(message: unknown): PooledCommand | null {
   const m = (message as { command?: Partial<PooledCommand> } | null)?.command;
   if (!m || typeof m !== 'object') return null;
-  const ok = typeof m.confine === 'string' && typeof m.output === 'string' && m.output !== '' && Array.isArray(m.argv) && m.argv.length > 0 && m.argv.every((a) => typeof a === 'string');
+  const ok = typeof m.confine === 'string' && typeof m.output === 'string' && m.output !== '' && Array.isArray(m.argv) && m.argv.length > 0 && m.argv.every((a) => typeof a === 'string') && (m.mark === undefined || (typeof m.mark === 'string' && WALLS_MARK.test(m.mark)));
   return ok ? (m as PooledCommand) : null;
 }
 
@@ -276,7 +282,7 @@ function commandWalls(request: ConfineRequest, argv: readonly string[], env: Nod
 }
 
 /** `argv` inside walls of its own (the proxy, bubblewrap, the relay), its output to `output` (this process's, or a file's descriptor). */
-async function confineWith(request: ConfineRequest, argv: readonly string[], output: 'inherit' | number): Promise<number> {
+async function confineWith(request: ConfineRequest, argv: readonly string[], output: 'inherit' | number, mark?: string): Promise<number> {
   const env = commandEnv();
   const drawn = commandWalls(request, argv, env);
   if (wallsBackend() === 'seatbelt') return confineInSeatbelt(drawn, request.log, env, argv, output);
@@ -289,7 +295,7 @@ async function confineWith(request: ConfineRequest, argv: readonly string[], out
     return 1;
   }
   enterWalls(env, w);
-  const full = walledArgv(w, argv, true);
+  const full = walledArgv(w, argv, true, mark);
   const code = await runWalled(full, request.cwd, env, w.bwrap, output);
   proxy.close();
   fs.rmSync(w.socket, { force: true });
@@ -322,10 +328,11 @@ export async function confinePooled(token: string, command: PooledCommand, ahead
 async function commandInPool(token: string, command: PooledCommand, ahead: ChildProcess | null): Promise<number> {
   const request = decodeConfine(command.confine);
   const usable = ahead && ahead.exitCode === null && ahead.signalCode === null && ahead.stdin ? ahead : null;
+  const mark = command.mark ?? wallsMark();
   if (!request || wallsBackend() !== 'bubblewrap' || !usable) {
     endAhead(ahead);
     if (!request) return 2;
-    return withOutput(command.output, (fd) => confineWith(request, command.argv, fd));
+    return withOutput(command.output, (fd) => confineWith(request, command.argv, fd, mark));
   }
   const env = commandEnv();
   const { walls: w } = wallsFor({ ...commandWalls(request, command.argv, env), startToken: token });
@@ -339,7 +346,6 @@ async function commandInPool(token: string, command: PooledCommand, ahead: Child
   }
   enterWalls(env, w);
   const out = fs.openSync(command.output, 'a');
-  const mark = wallsMark();
   endLeftOverWalls(usable, w.bwrap, mark);
   const code = await new Promise<number>((resolve) => {
     usable.stdout?.on('data', (chunk: Buffer) => fs.writeSync(out, chunk));

@@ -107,7 +107,8 @@ describe('the command host (runner.js --commands)', () => {
     const s = setup();
     const marker = `sleep 33.${process.pid}`;
     const slow = [{ step: 'slow', command: `sh -c '${marker}; echo finished > never.txt'` }];
-    const quick = [{ step: 'quick', command: 'echo quick' }];
+    // The step after: still running a second and a half after it started (see below).
+    const quick = [{ step: 'quick', command: 'sleep 1.5; echo quick' }];
     const list = [...slow, ...quick].map((x) => x.command);
     await approve(s.plan, list, new Date(), s.approvals);
     const h = await hostPool(1);
@@ -126,14 +127,15 @@ describe('the command host (runner.js --commands)', () => {
       const [killed] = await under;
       assert.equal(killed!.ok, false);
       assert.match(killed!.detail, /killed/);
-      await waitFor(() => !running(marker), 'the walled command gone with its host', 10_000);
-      await waitFor(() => h.networks() === 0, 'no network of the host left', 10_000);
-      assert.equal(h.pool.hostPid, undefined, 'the pool knows its host ended');
-
+      // The attempt's next step at once, while what the host left is still being swept (at once and
+      // a second later): it is not taken for the host's, though its walls name the same attempt.
       const [q] = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: quick, approvedList: list, walls: h.walls, pool: h.counted });
       assert.equal(h.handed.at(-1), null, 'no host, no runner ready: the step started its own');
       assert.equal(q!.ok, true, q!.detail);
       assert.equal(fs.readFileSync(verifyLogFile(s.attempt, 1), 'utf8'), `$ ${quick[0]!.command}\nquick\n`);
+      await waitFor(() => !running(marker), 'the walled command gone with its host', 10_000);
+      await waitFor(() => h.networks() === 0, 'no network of the host left', 10_000);
+      assert.equal(h.pool.hostPid, undefined, 'the pool knows its host ended');
     } finally {
       h.pool.close();
     }
