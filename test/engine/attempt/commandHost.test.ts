@@ -17,7 +17,7 @@ import { runVerification, type CommandStep } from '../../../src/engine/attempt/v
 import { confinementAvailable } from '../../../src/engine/attempt/confinement.js';
 import { RunnerPool } from '../../../src/engine/attempt/runnerPool.js';
 import { hostNetworkToken } from '../../../src/engine/attempt/commandHost.js';
-import { processesRunning } from '../../../src/engine/attempt/processTree.js';
+import { processesRunning, processTree } from '../../../src/engine/attempt/processTree.js';
 import { wallsSocketOf } from '../../../src/engine/attempt/wallsDraw.js';
 import type { PooledCommand } from '../../../src/engine/attempt/wallsRun.js';
 import { buildRunner, spawnHoldingOutputOf, tempDir, waitFor } from '../helpers.js';
@@ -151,8 +151,12 @@ describe('the command host (runner.js --commands)', () => {
     try {
       const stop = new AbortController();
       const under = runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps: slow, walls: h.walls, pool: h.counted, signal: stop.signal });
-      // Its walls carry a mark of their own, which names them among this machine's processes.
-      const marked = () => processesRunning(h.walls.bwrap, new Set(['WAVES_WALLS_MARK']));
+      // Its walls (under its network: other walls on the machine have marks too) carry a mark of
+      // their own, which names them among this machine's processes.
+      const marked = () => {
+        const under = new Set(h.handed[0] ? processTree([h.handed[0]]).map((p) => p.pid) : []);
+        return processesRunning(h.walls.bwrap, new Set(['WAVES_WALLS_MARK'])).filter((p) => under.has(p.pid));
+      };
       await waitFor(() => marked().length > 0 && sleeping(`34.${process.pid}`), 'the step running inside walls named by their mark', 20_000);
       const leader = h.handed[0]!;
       assert.ok(leader !== null && leader !== h.host, 'it ran in the host');

@@ -561,8 +561,9 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
       const b = engine.store!.state!.packages.b!;
       const meta = JSON.parse(fs.readFileSync(path.join(path.dirname(b.logFile!), 'meta.json'), 'utf8')) as { agentPid: number; netAhead?: boolean };
       assert.equal(meta.netAhead, true, "b's network was made ahead");
-      // Its walls carry a mark of their own.
-      const marked = processesRunning(here.bwrap, new Set(['WAVES_WALLS_MARK']));
+      // Its walls (under its network: other walls on the machine have marks too) carry a mark of their own.
+      const under = new Set(processTree([meta.agentPid]).map((p) => p.pid));
+      const marked = processesRunning(here.bwrap, new Set(['WAVES_WALLS_MARK'])).filter((p) => under.has(p.pid));
       assert.ok(marked.length > 0, "b's walls carry a mark");
       const args = fs.readFileSync(`/proc/${marked[0]!.pid}/cmdline`, 'utf8').split('\0');
       const mark = args[args.indexOf('WAVES_WALLS_MARK') + 1]!;
