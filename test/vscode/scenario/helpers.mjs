@@ -43,9 +43,11 @@ export function paletteEntry(page, id) {
 export async function findInPalette(page, id, title, { attempts = 10, perAttemptMs = 3_000 } = {}) {
   const entry = paletteEntry(page, id);
   for (let attempt = 1; ; attempt++) {
-    const input = await openPalette(page);
-    await input.fill(`>${title}`);
     try {
+      const input = await openPalette(page);
+      // The palette can close between its opening and the typing (a view or an editor taking the
+      // focus, as a tree row's opening does a moment later): the typing is bounded and tried again.
+      await input.fill(`>${title}`, { timeout: perAttemptMs });
       await entry.waitFor({ timeout: perAttemptMs });
       return entry;
     } catch (e) {
