@@ -20,7 +20,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
 import { poolStep } from '../../core/run/startAhead.js';
-import { wallsSocketOf } from './wallsDraw.js';
+import { readServedPorts, wallsSocketOf } from './wallsDraw.js';
 import { confinePooled, endAhead, pooledCommandOf, startNetAhead, warmWalls } from './wallsRun.js';
 import { EXIT_BAD_ARGS, fail } from './runnerFiles.js';
 
@@ -106,6 +106,8 @@ export function hostCommands(token: string): Promise<number> {
       if (typeof m?.expect === 'number') {
         wanted = m.expect;
         fill();
+        // Steps are on their way: their walls find the loopback ports served read already.
+        void readServedPorts();
       } else if (m?.run && typeof m.run.id === 'number') void run(m.run.id, m.run.command);
     });
     process.once('disconnect', () => {

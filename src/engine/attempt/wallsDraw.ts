@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { agentCacheEnv, allowedTargets, bwrapArgs, COPILOT_PACKAGE_CACHE, DEFAULT_HIDDEN, isLoopback, isWithin, loopbackListening, parseTarget, presetFamily, PROXY_PORT, stateFolderRefusal, stateFolders, type Target, type WallsPlan } from '../../core/walls/walls.js';
 import { gitDirsOf } from '../../store/gitDirs.js';
+import { SharedReads } from '../../core/util/sharedReads.js';
 import { layerLaid, layerMountTools, layerOf, noMountTools } from '../../store/treeLayers.js';
 import { bwrapUserArgs, layingMechanism, overlayPrefix } from '../../core/walls/dependencyFolders.js';
 import { dependencyClones, dependencyOverlays, overlayTools, type CloneRun } from './wallsDeps.js';
@@ -331,9 +332,52 @@ function loopbackListeners(allowed: readonly Target[], registries: readonly stri
   const taken = new Set([PROXY_PORT, ...out.map((o) => parseTarget(o)?.port)]);
   const range = /^(\d+)-(\d+)$/.exec(env.WAVES_PORT_RANGE ?? '');
   const own = (p: number) => !!range && p >= Number(range[1]) && p <= Number(range[2]);
-  const served = loopbackListening(readText('/proc/net/tcp'), readText('/proc/net/tcp6'), os.endianness() === 'LE');
+  const served = servedLoopbackPorts();
   for (const port of served.filter((p) => p >= 1024 && !taken.has(p) && !own(p)).slice(0, MAX_REFUSED_LOOPBACK_PORTS)) out.push(`?127.0.0.1:${port}`, `?[::1]:${port}`);
   return out;
+}
+
+/**
+ * How old a reading of the loopback ports this machine serves may be when walls are drawn, ms
+ * (`servedLoopbackPorts`). Those ports only name refusals (the walls refuse every port they do not
+ * allow, named or not): a server started since is refused all the same, unnamed until the next
+ * reading.
+ */
+export const SERVED_PORTS_FRESH_MS = 5000;
+
+let servedRead: { at: number; ports: number[] } | null = null;
+/** Readings off the main thread; each stored unless a later one is there already. */
+const servedReads = new SharedReads<void>(async () => {
+  const at = Date.now();
+  const read = (file: string) => fs.promises.readFile(file, 'utf8').catch(() => '');
+  const [tcp, tcp6] = await Promise.all([read('/proc/net/tcp'), read('/proc/net/tcp6')]);
+  if (!servedRead || servedRead.at < at) servedRead = { at, ports: loopbackListening(tcp, tcp6, os.endianness() === 'LE') };
+});
+
+/**
+ * The loopback ports this machine serves (`loopbackListening`): the last reading when it is at most
+ * `SERVED_PORTS_FRESH_MS` old, read again behind it for the next walls; else read now. The kernel
+ * walks its whole socket tables for `/proc/net/tcp` (10–20 ms of a step's walls on a 2-core
+ * machine), which a process drawing walls often (the command host: every verification step) then
+ * does off the run's path.
+ */
+function servedLoopbackPorts(): number[] {
+  if (servedRead && Date.now() - servedRead.at <= SERVED_PORTS_FRESH_MS) {
+    void servedReads.any();
+    return servedRead.ports;
+  }
+  servedRead = { at: Date.now(), ports: loopbackListening(readText('/proc/net/tcp'), readText('/proc/net/tcp6'), os.endianness() === 'LE') };
+  return servedRead.ports;
+}
+
+/** Reads the loopback ports served now (a reading begun after this call), off the main thread, for the walls drawn next. */
+export function readServedPorts(): Promise<void> {
+  return servedReads.after();
+}
+
+/** Forgets the last reading: the next walls read the ports served then (a warm-up's walls are no reading of the moment a real one is drawn). */
+export function forgetServedPorts(): void {
+  servedRead = null;
 }
 
 /**

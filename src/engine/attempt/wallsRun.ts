@@ -14,7 +14,7 @@ import { parseTarget, PROXY_PORT, WALLS_AHEAD_ENV, WALLS_TRIAL_ARGS } from '../.
 import { programOnPath } from '../../store/onPath.js';
 import { killRunning } from './processTree.js';
 import { startProxy, upstreamOf, type RelayGo } from './wallsNet.js';
-import { wallsFor, type ConfinementOptions, type DrawnWalls, type WallsRequest } from './wallsDraw.js';
+import { forgetServedPorts, wallsFor, type ConfinementOptions, type DrawnWalls, type WallsRequest } from './wallsDraw.js';
 import { raiseSeatbelt, wallsBackend } from './wallsSeatbelt.js';
 
 /**
@@ -396,6 +396,7 @@ export function warmWalls(bwrap: string): void {
     fs.mkdirSync(request.cwd);
     fs.mkdirSync(request.attemptDir);
     wallsFor(commandWalls(request, ['/bin/sh', '-c', 'true'], commandEnv()));
+    forgetServedPorts();
   } catch {
     // only a colder start for the runner's first walls
   } finally {
