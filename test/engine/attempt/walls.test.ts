@@ -533,54 +533,95 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
     }
   };
 
-  test("an agent's walls that outlive its network (their death signal missed) are ended when it ends, found by their mark", async () => {
-    const root = tempDir('waves-ahead-left-');
+  /** Each left-over's `sleep` argument (its seconds), its own in this file. */
+  let leftOverSeconds = 600;
+
+  /**
+   * A run of `packages` (plan `feature`) whose package `id`'s agent, once at work (its
+   * `<id>/started.txt` written), gets walls that missed their death signal: a bubblewrap holding
+   * the agent's output open, with `key(meta)` among its arguments (what the engine finds walls by)
+   * — then its gate opens. The run's outcome, and whether those walls ended with the agent.
+   */
+  async function leftOverWalls(feature: string, packages: Parameters<typeof planYaml>[1], id: string, key: (meta: { agentPid: number; netAhead?: boolean }, bwrap: string) => string[]) {
+    const root = tempDir('waves-left-');
     const repo = makeRepo({ 'README.md': '# x\n' });
     process.env.WAVES_SANDBOX_READ = [root, path.dirname(repo)].join(path.delimiter);
     const gate = path.join(root, 'gate');
     const planFile = path.join(repo, 'work-packages.yaml');
-    fs.writeFileSync(
-      planFile,
-      planYaml('left', [
-        // a works long enough for the pool to start b's runner, and its network, ahead.
-        { id: 'a', agent: ['sleep 2500', 'write a/x.txt a', 'commit'] },
-        { id: 'b', deps: ['a'], agent: ['write b/started.txt yes', `wait-for ${gate}`, 'write b/x.txt b', 'commit'] },
-      ]),
-    );
+    fs.writeFileSync(planFile, planYaml(feature, packages.map((p) => (p.id === id ? { ...p, agent: [`write ${id}/started.txt yes`, `wait-for ${gate}`, `write ${id}/x.txt ${id}`, 'commit'] } : p))));
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'plan');
     const here = confinementAvailable();
     assert.ok(here.ok);
     const { engine } = await engineFor(planFile, runnerScript);
-    const leftover = `600.${process.pid}`;
+    const leftover = `${leftOverSeconds++}.${process.pid}`;
     let survivor: ReturnType<typeof spawn> | null = null;
     let outcome: Awaited<ReturnType<typeof engine.run>> | undefined;
+    let ended = false;
     try {
       const running = engine.run();
-      await waitFor(() => fs.existsSync(`${repo}.worktrees/left/b/b/started.txt`), "b's agent at work", 30_000);
-      const b = engine.store!.state!.packages.b!;
-      const meta = JSON.parse(fs.readFileSync(path.join(path.dirname(b.logFile!), 'meta.json'), 'utf8')) as { agentPid: number; netAhead?: boolean };
-      assert.equal(meta.netAhead, true, "b's network was made ahead");
-      // Its walls (under its network: other walls on the machine have marks too) carry a mark of their own.
-      const under = new Set(processTree([meta.agentPid]).map((p) => p.pid));
-      const marked = processesRunning(here.bwrap, new Set(['WAVES_WALLS_MARK'])).filter((p) => under.has(p.pid));
-      assert.ok(marked.length > 0, "b's walls carry a mark");
-      const args = fs.readFileSync(`/proc/${marked[0]!.pid}/cmdline`, 'utf8').split('\0');
-      const mark = args[args.indexOf('WAVES_WALLS_MARK') + 1]!;
-      assert.match(mark, /^[0-9a-f]{24}$/);
-      // Walls that missed their death signal: a bubblewrap with b's mark that holds b's output open.
-      survivor = spawnHoldingOutputOf(meta.agentPid, [here.bwrap, '--bind', '/', '/', '--unshare-pid', '--die-with-parent', '--setenv', 'WAVES_WALLS_MARK', mark, '--', 'sleep', leftover]);
+      await waitFor(() => fs.existsSync(`${repo}.worktrees/${feature}/${id}/${id}/started.txt`), `${id}'s agent at work`, 30_000);
+      const record = engine.store!.state!.packages[id]!;
+      const meta = JSON.parse(fs.readFileSync(path.join(path.dirname(record.logFile!), 'meta.json'), 'utf8')) as { agentPid: number; netAhead?: boolean };
+      survivor = spawnHoldingOutputOf(meta.agentPid, [here.bwrap, '--bind', '/', '/', '--unshare-pid', '--die-with-parent', ...key(meta, here.bwrap), '--', 'sleep', leftover]);
       const left = survivor;
       await waitFor(() => processesRunning('sleep', leftover).length === 1, 'the left-over walls running', 10_000);
       fs.writeFileSync(gate, 'go');
       outcome = await running;
-      await waitFor(() => left.exitCode !== null || left.signalCode !== null, 'the left-over walls ended with the agent', 10_000);
+      ended = await waitFor(() => left.exitCode !== null || left.signalCode !== null, 'the left-over walls ended with the agent', 10_000).then(() => true, () => false);
     } finally {
       engine.dispose();
       if (survivor?.pid && survivor.exitCode === null && survivor.signalCode === null) process.kill(-survivor.pid, 'SIGKILL');
     }
-    assert.equal(outcome?.outcome, 'succeeded', JSON.stringify(outcome?.counts));
-    assert.equal(processesRunning('sleep', leftover).length, 0, 'nothing of them runs');
+    return { outcome, ended, running: processesRunning('sleep', leftover).length };
+  }
+
+  test("an agent's walls that outlive its network (their death signal missed) are ended when it ends, found by their mark", async () => {
+    const r = await leftOverWalls(
+      'left',
+      [
+        // a works long enough for the pool to start b's runner, and its network, ahead.
+        { id: 'a', agent: ['sleep 2500', 'write a/x.txt a', 'commit'] },
+        { id: 'b', deps: ['a'] },
+      ],
+      'b',
+      (meta, bwrap) => {
+        assert.equal(meta.netAhead, true, "b's network was made ahead");
+        // Its walls (under its network: other walls on the machine have marks too) carry a mark of their own.
+        const under = new Set(processTree([meta.agentPid]).map((p) => p.pid));
+        const marked = processesRunning(bwrap, new Set(['WAVES_WALLS_MARK'])).filter((p) => under.has(p.pid));
+        assert.ok(marked.length > 0, "b's walls carry a mark");
+        const args = fs.readFileSync(`/proc/${marked[0]!.pid}/cmdline`, 'utf8').split('\0');
+        const mark = args[args.indexOf('WAVES_WALLS_MARK') + 1]!;
+        assert.match(mark, /^[0-9a-f]{24}$/);
+        return ['--setenv', 'WAVES_WALLS_MARK', mark];
+      },
+    );
+    assert.equal(r.outcome?.outcome, 'succeeded', JSON.stringify(r.outcome?.counts));
+    assert.ok(r.ended, 'the left-over walls ended with the agent');
+    assert.equal(r.running, 0, 'nothing of them runs');
+  });
+
+  test("an agent's own walls (no network made ahead) that outlive it are ended when it ends, found by their socket", async () => {
+    // No runner started ahead: the runner draws the agent's walls itself, as the editor's launcher's do.
+    const pool = process.env.WAVES_RUNNER_POOL;
+    process.env.WAVES_RUNNER_POOL = '0';
+    try {
+      const r = await leftOverWalls('own', [{ id: 'a' }], 'a', (meta) => {
+        assert.notEqual(meta.netAhead, true, 'its walls are its own');
+        // Its walls' socket, among their arguments.
+        const args = fs.readFileSync(`/proc/${meta.agentPid}/cmdline`, 'utf8').split('\0');
+        const socket = args.find((x) => /\/waves-walls-[0-9a-f]{16}\.sock$/.test(x));
+        assert.ok(socket, `its walls bind their socket (${args.slice(0, 3).join(' ')} …)`);
+        return ['--bind', socket, socket];
+      });
+      assert.equal(r.outcome?.outcome, 'succeeded', JSON.stringify(r.outcome?.counts));
+      assert.ok(r.ended, 'the left-over walls ended with the agent');
+      assert.equal(r.running, 0, 'nothing of them runs');
+    } finally {
+      if (pool === undefined) delete process.env.WAVES_RUNNER_POOL;
+      else process.env.WAVES_RUNNER_POOL = pool;
+    }
   });
 
   test('a pooled runner killed while its network was still being made leaves nothing of it: its bubblewrap, stopped before its child asked to die with it, is found by its socket and ended', async () => {
