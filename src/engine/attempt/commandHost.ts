@@ -96,6 +96,8 @@ export function hostCommands(token: string): Promise<number> {
     reply({ started: { id, pid: network.ahead.pid } });
     fill();
     const code = await confinePooled(network.token, command, network.ahead);
+    // The next step's walls find the loopback ports served read behind this one.
+    void readServedPorts();
     running.delete(network.ahead);
     reply({ ended: { id, code } });
   };

@@ -36,7 +36,7 @@ import { WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
 import { relay, relayAhead } from './wallsNet.js';
 import { confineCommand, confinePooled, endAhead, pooledCommandOf, startNetAhead, warmWalls } from './wallsRun.js';
 import { hostCommands } from './commandHost.js';
-import { wallsSocketOf } from './wallsDraw.js';
+import { adoptServedReading, wallsSocketOf } from './wallsDraw.js';
 import { clearNeedsInput, EXIT_BAD_ARGS, fail, markNeedsInput } from './runnerFiles.js';
 import { runAttempt } from './runnerAttempt.js';
 
@@ -77,7 +77,11 @@ function pooled(token: string): Promise<number> {
       else if (typeof dir !== 'string' || dir === '') {
         endAhead(ahead);
         resolve(fail('--pooled: the engine sent no attempt folder', EXIT_BAD_ARGS));
-      } else resolve(runAttempt(dir, token, since, ahead));
+      } else {
+        // The loopback ports served as the engine read them when it took this runner (runnerPool.ts `take`).
+        adoptServedReading((message as { served?: unknown }).served);
+        resolve(runAttempt(dir, token, since, ahead));
+      }
     };
     const onDisconnect = () => {
       process.off('message', onMessage);

@@ -19,7 +19,7 @@ import { runnerEnv, type LaunchRequest, type LaunchResult } from './launcher';
 import { netAheadWorks, type PooledCommand } from './wallsRun';
 import { WALLS_AHEAD_ENV } from '../../core/walls/walls';
 import { killRunning } from './processTree';
-import { wallsSocketOf } from './wallsDraw';
+import { freshServedReading, readServedPorts, wallsSocketOf, type ServedReading } from './wallsDraw';
 import { CommandHostClient } from './commandHostClient';
 
 interface Pooled {
@@ -128,6 +128,8 @@ export class RunnerPool {
    */
   take(): string {
     this.agentsWanted = Math.max(0, this.agentsWanted - 1);
+    // Its walls take the loopback ports served as read now, while its tree is made (`launch`).
+    if (this.options.wallsAhead) void readServedPorts();
     const free = this.members.filter((m) => !m.gone && !m.taken);
     const m = free.find((x) => x.ready) ?? free[0];
     if (!m) return newStartToken();
@@ -152,7 +154,8 @@ export class RunnerPool {
   async launch(request: LaunchRequest): Promise<LaunchResult | null> {
     const i = this.members.findIndex((x) => x.token === request.startToken && x.taken);
     if (i < 0) return null;
-    return this.hand(this.members[i]!, { attemptDir: request.attemptDir });
+    const served = this.options.wallsAhead ? freshServedReading() : null;
+    return this.hand(this.members[i]!, { attemptDir: request.attemptDir, ...(served ? { served } : {}) });
   }
 
   /**
@@ -172,7 +175,7 @@ export class RunnerPool {
   }
 
   /** Sends a taken runner its one message; null when it cannot take it (then it runs nothing). */
-  private async hand(m: Pooled, message: { attemptDir: string } | { command: PooledCommand }): Promise<LaunchResult | null> {
+  private async hand(m: Pooled, message: { attemptDir: string; served?: ServedReading } | { command: PooledCommand }): Promise<LaunchResult | null> {
     const i = this.members.indexOf(m);
     if (i >= 0) this.members.splice(i, 1);
     if (m.gone || !m.child.connected || m.child.pid === undefined) return null;

@@ -345,7 +345,13 @@ function loopbackListeners(allowed: readonly Target[], registries: readonly stri
  */
 export const SERVED_PORTS_FRESH_MS = 5000;
 
-let servedRead: { at: number; ports: number[] } | null = null;
+/** A reading of the loopback ports this machine serves: when it began (ms since the epoch), and the ports. */
+export interface ServedReading {
+  at: number;
+  ports: number[];
+}
+
+let servedRead: ServedReading | null = null;
 /** Readings off the main thread; each stored unless a later one is there already. */
 const servedReads = new SharedReads<void>(async () => {
   const at = Date.now();
@@ -356,16 +362,13 @@ const servedReads = new SharedReads<void>(async () => {
 
 /**
  * The loopback ports this machine serves (`loopbackListening`): the last reading when it is at most
- * `SERVED_PORTS_FRESH_MS` old, read again behind it for the next walls; else read now. The kernel
- * walks its whole socket tables for `/proc/net/tcp` (10–20 ms of a step's walls on a 2-core
- * machine), which a process drawing walls often (the command host: every verification step) then
- * does off the run's path.
+ * `SERVED_PORTS_FRESH_MS` old, else read now. The kernel walks its whole socket tables for
+ * `/proc/net/tcp` (10–20 ms of a walls' drawing on a 2-core machine): the command host reads them
+ * behind each step (`readServedPorts`), and a pooled runner takes the reading the engine began as it
+ * took the runner for the attempt (`adoptServedReading`), both off the run's path.
  */
 function servedLoopbackPorts(): number[] {
-  if (servedRead && Date.now() - servedRead.at <= SERVED_PORTS_FRESH_MS) {
-    void servedReads.any();
-    return servedRead.ports;
-  }
+  if (servedRead && Date.now() - servedRead.at <= SERVED_PORTS_FRESH_MS) return servedRead.ports;
   servedRead = { at: Date.now(), ports: loopbackListening(readText('/proc/net/tcp'), readText('/proc/net/tcp6'), os.endianness() === 'LE') };
   return servedRead.ports;
 }
@@ -373,6 +376,26 @@ function servedLoopbackPorts(): number[] {
 /** Reads the loopback ports served now (a reading begun after this call), off the main thread, for the walls drawn next. */
 export function readServedPorts(): Promise<void> {
   return servedReads.after();
+}
+
+/** The last reading, when it is at most `SERVED_PORTS_FRESH_MS` old (what the runner pool hands a runner with its attempt); else null. */
+export function freshServedReading(): ServedReading | null {
+  return servedRead && Date.now() - servedRead.at <= SERVED_PORTS_FRESH_MS ? servedRead : null;
+}
+
+/**
+ * A reading handed with an attempt (the engine's runner pool: `freshServedReading`), taken for this
+ * process's walls when it is well formed, at most `SERVED_PORTS_FRESH_MS` old and newer than this
+ * process's own; anything else is ignored (the walls then read the ports themselves).
+ */
+export function adoptServedReading(value: unknown): void {
+  const r = value as { at?: unknown; ports?: unknown } | null | undefined;
+  if (typeof r?.at !== 'number' || !Number.isFinite(r.at) || !Array.isArray(r.ports) || r.ports.length > 65_535) return;
+  const ports = r.ports as unknown[];
+  if (!ports.every((p): p is number => Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 65_535)) return;
+  const age = Date.now() - r.at;
+  if (age < 0 || age > SERVED_PORTS_FRESH_MS || (servedRead && servedRead.at >= r.at)) return;
+  servedRead = { at: r.at, ports: [...ports] };
 }
 
 /** Forgets the last reading: the next walls read the ports served then (a warm-up's walls are no reading of the moment a real one is drawn). */

@@ -2,7 +2,9 @@
  * The loopback ports this machine serves, as walls name them (`listen`: the relay takes each one
  * inside, so that the proxy names a refusal there): read from the kernel's socket tables, a
  * reading reused for walls drawn within `SERVED_PORTS_FRESH_MS` and read again behind them; a
- * reading taken off the main thread (`readServedPorts`) is the one the next walls use. Real
+ * reading taken off the main thread (`readServedPorts`) is the one the next walls use; a reading
+ * handed with an attempt (the runner pool's, `adoptServedReading`) is taken only when well formed,
+ * fresh and newer. Real
  * servers on 127.0.0.1, the real `/proc/net/tcp`.
  *
  * Run: node --import tsx --test test/engine/attempt/servedPorts.test.ts
@@ -12,7 +14,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { forgetServedPorts, readServedPorts, wallsFor } from '../../../src/engine/attempt/wallsDraw';
+import { adoptServedReading, forgetServedPorts, freshServedReading, readServedPorts, SERVED_PORTS_FRESH_MS, wallsFor } from '../../../src/engine/attempt/wallsDraw';
 import { tempDir } from '../helpers';
 
 const top = tempDir('waves-served-');
@@ -87,5 +89,36 @@ describe('the loopback ports the walls name', () => {
     await gone.close();
     await readServedPorts();
     assert.ok(!drawn().includes(`?127.0.0.1:${gone.port}`));
+  });
+
+  test("a reading handed with an attempt is the walls' when it is well formed, fresh and newer than the process's own; anything else is ignored", async () => {
+    // A port nothing serves now: named only if the handed reading is taken.
+    const closed = await serving();
+    await closed.close();
+    const named = (listen: string[]) => listen.includes(`?127.0.0.1:${closed.port}`);
+    for (const bad of [
+      null,
+      'x',
+      { at: Date.now(), ports: 'all' },
+      { at: Date.now(), ports: [closed.port, 'x'] },
+      { at: Date.now(), ports: [closed.port, 0] },
+      { at: Date.now(), ports: [closed.port, 70_000] },
+      { at: Date.now(), ports: [closed.port, 1.5] },
+      { at: 'now', ports: [closed.port] },
+      { at: Date.now() - SERVED_PORTS_FRESH_MS - 1_000, ports: [closed.port] },
+      { at: Date.now() + 60_000, ports: [closed.port] },
+    ]) {
+      forgetServedPorts();
+      adoptServedReading(bad);
+      assert.equal(freshServedReading(), null, JSON.stringify(bad));
+      assert.ok(!named(drawn()), `not taken: ${JSON.stringify(bad)}`);
+    }
+    forgetServedPorts();
+    adoptServedReading({ at: Date.now(), ports: [closed.port] });
+    assert.ok(named(drawn()), 'a fresh reading handed is the one the walls name');
+    // One older than the process's own reading is not taken.
+    await readServedPorts();
+    adoptServedReading({ at: Date.now() - 2_000, ports: [closed.port] });
+    assert.ok(!named(drawn()), "the process's newer reading stays");
   });
 });
