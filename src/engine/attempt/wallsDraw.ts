@@ -357,8 +357,10 @@ const servedReads = new SharedReads<void>(async () => {
   const at = Date.now();
   const read = (file: string) => fs.promises.readFile(file, 'utf8').catch(() => '');
   const [tcp, tcp6] = await Promise.all([read('/proc/net/tcp'), read('/proc/net/tcp6')]);
-  if (!servedRead || servedRead.at < at) servedRead = { at, ports: loopbackListening(tcp, tcp6, os.endianness() === 'LE') };
+  if (!servedRead || servedRead.at < at) servedRead = { at, ports: portsServed(tcp, tcp6) };
 });
+
+const portsServed = (tcp: string, tcp6: string): number[] => loopbackListening(tcp, tcp6, os.endianness() === 'LE');
 
 /**
  * The loopback ports this machine serves (`loopbackListening`): the last reading when it is at most
@@ -368,8 +370,9 @@ const servedReads = new SharedReads<void>(async () => {
  * took the runner for the attempt (`adoptServedReading`), both off the run's path.
  */
 function servedLoopbackPorts(): number[] {
-  if (servedRead && Date.now() - servedRead.at <= SERVED_PORTS_FRESH_MS) return servedRead.ports;
-  servedRead = { at: Date.now(), ports: loopbackListening(readText('/proc/net/tcp'), readText('/proc/net/tcp6'), os.endianness() === 'LE') };
+  const fresh = freshServedReading();
+  if (fresh) return fresh.ports;
+  servedRead = { at: Date.now(), ports: portsServed(readText('/proc/net/tcp'), readText('/proc/net/tcp6')) };
   return servedRead.ports;
 }
 
