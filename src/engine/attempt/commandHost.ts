@@ -94,12 +94,16 @@ export function hostCommands(token: string): Promise<number> {
     if (!network) return reply({ ended: { id, code: 1 } });
     running.add(network.ahead);
     reply({ started: { id, pid: network.ahead.pid } });
-    fill();
     const code = await confinePooled(network.token, command, network.ahead);
     // The next step's walls find the loopback ports served read behind this one.
     void readServedPorts();
     running.delete(network.ahead);
     reply({ ended: { id, code } });
+    // The network taken is replaced once the step has ended, not while it runs: a relay's Node start
+    // beside the step, its audit and its package's neighbours' ends slowed them on two cores
+    // (docs/performance.md, "A step's network replaced after it"). Steps that come meanwhile take
+    // the networks left, else make their own; an `expect` fills as before.
+    fill();
   };
 
   return new Promise((resolve) => {

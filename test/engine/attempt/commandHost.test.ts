@@ -65,6 +65,8 @@ async function hostPool(steps: number) {
   // Its networks made ahead: bubblewrap waiting with the relay for the sockets of the host's token.
   const sockets = new Set(Array.from({ length: 40 }, (_, i) => wallsSocketOf(hostNetworkToken(token, i + 1))));
   const networks = () => processesRunning(bwrap.bwrap, sockets).length;
+  /** The numbers of the host's networks whose bubblewrap runs (the host numbers them as it makes them). */
+  const live = () => [...sockets].flatMap((socket, i) => (processesRunning(bwrap.bwrap, socket).length > 0 ? [i + 1] : []));
   if (steps > 0) await waitFor(() => networks() >= steps, `${steps} networks made ahead`, 30_000);
   const handed: (number | null)[] = [];
   const counted = {
@@ -74,7 +76,7 @@ async function hostPool(steps: number) {
       return r;
     },
   };
-  return { pool, host, networks, handed, counted, idleRunners: () => pool.size.idle, walls: { bwrap: bwrap.bwrap, runnerScript } };
+  return { pool, host, networks, live, handed, counted, idleRunners: () => pool.size.idle, walls: { bwrap: bwrap.bwrap, runnerScript } };
 }
 
 describe('the command host (runner.js --commands)', () => {
@@ -101,6 +103,29 @@ describe('the command host (runner.js --commands)', () => {
     }
     await waitFor(() => !fs.existsSync(`/proc/${h.host}`) || cmdline(h.host).length === 0, 'the host let go ends', 10_000);
     await waitFor(() => h.networks() === 0, 'every network it held ended with it', 10_000);
+  });
+
+  it('replaces the network a step took once the step has ended, not while it runs beside it', async () => {
+    const s = setup();
+    const steps = [{ step: 'slow', command: 'sleep 2; echo slept' }];
+    await approve(s.plan, steps.map((x) => x.command), new Date(), s.approvals);
+    const h = await hostPool(1);
+    try {
+      // Past the host's look again at networks it is starting (300 ms after it makes them).
+      await new Promise((r) => setTimeout(r, 500));
+      assert.deepEqual(h.live(), [1], 'one network made ahead');
+      const under = runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps, walls: h.walls, pool: h.counted });
+      await waitFor(() => h.handed.length === 1, 'the step handed to the host', 10_000);
+      // A network starts within milliseconds of being made: a second into the step, one made
+      // while it runs would be seen.
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.deepEqual(h.live(), [1], 'no network made while the step runs: only its own');
+      const [r] = await under;
+      assert.equal(r!.ok, true, r!.detail);
+      await waitFor(() => h.live().join() === '2', 'the step\'s network ended and another made ahead in its place', 10_000);
+    } finally {
+      h.pool.close();
+    }
   });
 
   it('a step past its time is stopped with all it started; a host that ends takes its step with it, and the pool runs the next', async () => {
