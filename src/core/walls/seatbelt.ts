@@ -18,7 +18,7 @@
  * `/private/tmp`): the caller gives real paths.
  */
 import path from 'node:path';
-import { isLoopback, type PathKind, type WallsPlan } from './walls';
+import { isLoopback, isPort, type PathKind, type WallsPlan } from './walls';
 
 /** sandbox-exec, only at its system path: one first on a PATH is not taken (Codex does the same). */
 export const SANDBOX_EXEC = '/usr/bin/sandbox-exec';
@@ -214,13 +214,11 @@ export function seatbeltProfile(req: SeatbeltRequest): SeatbeltProfile {
   return { text: lines.join('\n') + '\n', params };
 }
 
-const port = (n: number) => Number.isInteger(n) && n >= 1 && n <= 65535;
-
 /** The network: the walls' proxy on the loopback; the model servers on this machine the plan allows; the package's own ports. */
 function networkRules(req: SeatbeltRequest): string[] {
   const at = (port: number) => `(remote ip "localhost:${port}")`;
   if (req.plan.network === null) return ['; Network: none.'];
-  if (!port(req.proxyPort)) throw new RangeError(`the walls' proxy port ${req.proxyPort} is not a port`);
+  if (!isPort(req.proxyPort)) throw new RangeError(`the walls' proxy port ${req.proxyPort} is not a port`);
   const lines = [
     "; Network: only the walls' proxy, on this machine's loopback (it lets through the hosts allowed, and names what it refuses).",
     `(allow network-outbound ${at(req.proxyPort)})`,
@@ -229,7 +227,7 @@ function networkRules(req: SeatbeltRequest): string[] {
   if (loopback.length) lines.push('; The model servers on this machine it may reach.', ...loopback.map((p) => `(allow network-outbound ${at(p)})`));
   lines.push('; The servers it starts: bound on the loopback, reached on the ports of its own range.', '(allow network-bind network-inbound (local ip "localhost:*"))');
   const own = req.ownPorts;
-  if (own && port(own.first) && port(own.last) && own.first <= own.last) {
+  if (own && isPort(own.first) && isPort(own.last) && own.first <= own.last) {
     const ports = Array.from({ length: own.last - own.first + 1 }, (_, i) => own.first + i).filter((p) => p !== req.proxyPort);
     const rows: string[] = [];
     for (let i = 0; i < ports.length; i += 5) rows.push(`  ${ports.slice(i, i + 5).map(at).join(' ')}`);
@@ -244,7 +242,7 @@ export function ownPortsOf(range: string | undefined): { first: number; last: nu
   if (!m) return null;
   const first = Number(m[1]);
   const last = Number(m[2]);
-  return port(first) && port(last) && first <= last && last - first < 1000 ? { first, last } : null;
+  return isPort(first) && isPort(last) && first <= last && last - first < 1000 ? { first, last } : null;
 }
 
 /** sandbox-exec's argv for `argv` inside a profile: by argv, never a shell; each parameter one `-DNAME=value`. */

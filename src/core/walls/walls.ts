@@ -209,6 +209,9 @@ export function presetFamily(profileId: string): string | null {
   return Object.hasOwn(STATE_FOLDERS, base) ? base : null;
 }
 
+/** A TCP port: a whole number from 1 to 65535. */
+export const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535;
+
 /**
  * `host:port` (or `[v6]:port`, or a URL whose port is its scheme's) read as a target; null when
  * it is not one. Hosts are compared lower-case.
@@ -229,7 +232,7 @@ export function parseTarget(text: string): Target | null {
   const m = /^(?:\[([0-9a-f:.]+)\]|([a-z0-9.-]+|\*\.[a-z0-9.-]+)):(\d{1,5})$/i.exec(t);
   if (!m) return null;
   const port = Number(m[3]);
-  if (port < 1 || port > 65535) return null;
+  if (!isPort(port)) return null;
   return { host: (m[1] ?? m[2]!).toLowerCase(), port };
 }
 

@@ -20,7 +20,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
 import { poolStep } from '../../core/run/startAhead.js';
-import { readServedPorts, wallsSocketOf } from './wallsDraw.js';
+import { wallsSocketOf } from './wallsDraw.js';
+import { readServedPorts } from './servedPorts.js';
 import { confinePooled, endAhead, pooledCommandOf, startNetAhead, warmWalls } from './wallsRun.js';
 import { EXIT_BAD_ARGS, fail } from './runnerFiles.js';
 

@@ -36,7 +36,8 @@ import { WALLS_AHEAD_ENV } from '../../core/walls/walls.js';
 import { relay, relayAhead } from './wallsNet.js';
 import { confineCommand, confinePooled, endAhead, pooledCommandOf, startNetAhead, warmWalls } from './wallsRun.js';
 import { hostCommands } from './commandHost.js';
-import { adoptServedReading, wallsSocketOf } from './wallsDraw.js';
+import { wallsSocketOf } from './wallsDraw.js';
+import { adoptServedReading } from './servedPorts.js';
 import { clearNeedsInput, EXIT_BAD_ARGS, fail, markNeedsInput } from './runnerFiles.js';
 import { runAttempt } from './runnerAttempt.js';
 

@@ -19,7 +19,8 @@ import { runnerEnv, type LaunchRequest, type LaunchResult } from './launcher';
 import { netAheadWorks, type PooledCommand } from './wallsRun';
 import { WALLS_AHEAD_ENV } from '../../core/walls/walls';
 import { killRunning } from './processTree';
-import { freshServedReading, readServedPorts, wallsSocketOf, type ServedReading } from './wallsDraw';
+import { wallsSocketOf } from './wallsDraw';
+import { freshServedReading, readServedPorts, type ServedReading } from './servedPorts';
 import { CommandHostClient } from './commandHostClient';
 
 interface Pooled {

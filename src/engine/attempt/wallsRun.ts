@@ -14,7 +14,8 @@ import { parseTarget, PROXY_PORT, WALLS_AHEAD_ENV, WALLS_TRIAL_ARGS } from '../.
 import { programOnPath } from '../../store/onPath.js';
 import { killRunning } from './processTree.js';
 import { startProxy, upstreamOf, type RelayGo } from './wallsNet.js';
-import { forgetServedPorts, wallsFor, type ConfinementOptions, type DrawnWalls, type WallsRequest } from './wallsDraw.js';
+import { forgetServedPorts } from './servedPorts.js';
+import { wallsFor, type ConfinementOptions, type DrawnWalls, type WallsRequest } from './wallsDraw.js';
 import { raiseSeatbelt, wallsBackend } from './wallsSeatbelt.js';
 
 /**

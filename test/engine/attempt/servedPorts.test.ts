@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { adoptServedReading, forgetServedPorts, freshServedReading, readServedPorts, SERVED_PORTS_FRESH_MS, wallsFor } from '../../../src/engine/attempt/wallsDraw';
+import { wallsFor } from '../../../src/engine/attempt/wallsDraw';
+import { adoptServedReading, forgetServedPorts, freshServedReading, readServedPorts, SERVED_PORTS_FRESH_MS } from '../../../src/engine/attempt/servedPorts';
 import { tempDir } from '../helpers';
 
 const top = tempDir('waves-served-');
