@@ -27,6 +27,13 @@ import { EXIT_BAD_ARGS, fail } from './runnerFiles.js';
 
 /** How long a network made ahead counts as starting (its relay's Node loading), ms: no more than `POOL_STARTING_MAX` start at once. */
 const STARTING_MS = 300;
+/**
+ * How long networks beyond those wanted stay before they go, ms. The engine counts the steps to
+ * come from its attempts at work; one whose agent just ended is no longer counted, but its step
+ * has not come yet: retired at once, its network was missing a moment later, and made on the
+ * step's path.
+ */
+const SURPLUS_KEPT_MS = 1000;
 
 interface Network {
   n: number;
@@ -52,6 +59,9 @@ export function hostCommands(token: string): Promise<number> {
   let wanted = 0;
   let made = 0;
   let refill: NodeJS.Timeout | null = null;
+  /** Since when more networks are idle than wanted (null: not so), and the look again at them. */
+  let surplusSince: number | null = null;
+  let surplusCheck: NodeJS.Timeout | null = null;
   let closed = false;
 
   const reply = (message: object) => {
@@ -78,7 +88,13 @@ export function hostCommands(token: string): Promise<number> {
     }
     const starting = idle.filter((n) => Date.now() - n.since < STARTING_MS).length;
     const step = poolStep(wanted, { idle: idle.length, starting });
-    for (const n of idle.splice(idle.length - step.retire, step.retire)) endAhead(n.ahead);
+    if (step.retire === 0) surplusSince = null;
+    else if (surplusSince === null) surplusSince = Date.now();
+    if (surplusCheck) clearTimeout(surplusCheck);
+    surplusCheck = null;
+    const kept = surplusSince === null ? 0 : SURPLUS_KEPT_MS - (Date.now() - surplusSince);
+    if (kept > 0) surplusCheck = setTimeout(fill, kept);
+    else for (const n of idle.splice(idle.length - step.retire, step.retire)) endAhead(n.ahead);
     for (let i = 0; i < step.start; i++) {
       const n = startNetwork();
       if (n) idle.push(n);
@@ -100,11 +116,10 @@ export function hostCommands(token: string): Promise<number> {
     void readServedPorts();
     running.delete(network.ahead);
     reply({ ended: { id, code } });
-    // The network taken is replaced once the step has ended, not while it runs: a relay's Node start
-    // beside the step, its audit and its package's neighbours' ends slowed them on two cores
-    // (docs/performance.md, "A step's network replaced after it"). Steps that come meanwhile take
-    // the networks left, else make their own; an `expect` fills as before.
-    fill();
+    // The network taken is not replaced here, neither as the step starts nor as it ends: a relay's
+    // Node start beside the step, its audit and the next agent's start slowed them on two cores
+    // (docs/performance.md, "A step's network replaced after it"). The engine's next `expect`, sent
+    // once its launches are done, makes the networks its attempts at work still want.
   };
 
   return new Promise((resolve) => {
@@ -120,6 +135,7 @@ export function hostCommands(token: string): Promise<number> {
     process.once('disconnect', () => {
       closed = true;
       if (refill) clearTimeout(refill);
+      if (surplusCheck) clearTimeout(surplusCheck);
       for (const n of idle) endAhead(n.ahead);
       for (const ahead of running) endAhead(ahead);
       resolve(0);

@@ -23,6 +23,8 @@ import type { PooledCommand } from '../../../src/engine/attempt/wallsRun.js';
 import { buildRunner, spawnHoldingOutputOf, tempDir, waitFor } from '../helpers.js';
 import { assertWalledResults, plantBashrc, WALLED_STEPS } from './walledSteps.js';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 function setup() {
   const repo = tempDir('waves-host-');
   const cwd = path.join(repo, 'tree');
@@ -67,6 +69,8 @@ async function hostPool(steps: number) {
   const networks = () => processesRunning(bwrap.bwrap, sockets).length;
   /** The numbers of the host's networks whose bubblewrap runs (the host numbers them as it makes them). */
   const live = () => [...sockets].flatMap((socket, i) => (processesRunning(bwrap.bwrap, socket).length > 0 ? [i + 1] : []));
+  /** The process ids of network `n`'s bubblewrap. */
+  const pidsOf = (n: number) => processesRunning(bwrap.bwrap, wallsSocketOf(hostNetworkToken(token, n))).map((p) => p.pid);
   if (steps > 0) await waitFor(() => networks() >= steps, `${steps} networks made ahead`, 30_000);
   const handed: (number | null)[] = [];
   const counted = {
@@ -76,7 +80,17 @@ async function hostPool(steps: number) {
       return r;
     },
   };
-  return { pool, host, networks, live, handed, counted, idleRunners: () => pool.size.idle, walls: { bwrap: bwrap.bwrap, runnerScript } };
+  return { pool, host, networks, live, pidsOf, handed, counted, idleRunners: () => pool.size.idle, walls: { bwrap: bwrap.bwrap, runnerScript } };
+}
+
+/** `steps` approved, and a host with one network made ahead, past its look again at networks it is starting (300 ms after it makes them). */
+async function oneNetworkAhead(steps: { step: string; command: string }[]) {
+  const s = setup();
+  await approve(s.plan, steps.map((x) => x.command), new Date(), s.approvals);
+  const h = await hostPool(1);
+  await sleep(500);
+  assert.deepEqual(h.live(), [1], 'one network made ahead');
+  return { s, h };
 }
 
 describe('the command host (runner.js --commands)', () => {
@@ -105,24 +119,48 @@ describe('the command host (runner.js --commands)', () => {
     await waitFor(() => h.networks() === 0, 'every network it held ended with it', 10_000);
   });
 
-  it('replaces the network a step took once the step has ended, not while it runs beside it', async () => {
-    const s = setup();
+  it('makes no network while a step runs nor as it ends: the next expect makes those still wanted', async () => {
     const steps = [{ step: 'slow', command: 'sleep 2; echo slept' }];
-    await approve(s.plan, steps.map((x) => x.command), new Date(), s.approvals);
-    const h = await hostPool(1);
+    const { s, h } = await oneNetworkAhead(steps);
     try {
-      // Past the host's look again at networks it is starting (300 ms after it makes them).
-      await new Promise((r) => setTimeout(r, 500));
-      assert.deepEqual(h.live(), [1], 'one network made ahead');
       const under = runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps, walls: h.walls, pool: h.counted });
       await waitFor(() => h.handed.length === 1, 'the step handed to the host', 10_000);
       // A network starts within milliseconds of being made: a second into the step, one made
       // while it runs would be seen.
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000);
       assert.deepEqual(h.live(), [1], 'no network made while the step runs: only its own');
       const [r] = await under;
       assert.equal(r!.ok, true, r!.detail);
-      await waitFor(() => h.live().join() === '2', 'the step\'s network ended and another made ahead in its place', 10_000);
+      await waitFor(() => h.live().length === 0, "the step's network ended with it", 10_000);
+      await sleep(500);
+      assert.deepEqual(h.live(), [], 'none made as it ended');
+      h.pool.expect(0, 1);
+      await waitFor(() => h.live().join() === '2', 'the one still wanted made when the engine says so', 10_000);
+    } finally {
+      h.pool.close();
+    }
+  });
+
+  it('keeps a network no longer wanted for a second: the step of an agent that just ended still finds it', async () => {
+    const steps = [{ step: 'quick', command: 'echo quick' }];
+    const { s, h } = await oneNetworkAhead(steps);
+    try {
+      const ahead = h.pidsOf(1);
+      // The engine no longer counts the attempt (its agent ended); its step comes a moment later.
+      h.pool.expect(0, 0);
+      await sleep(200);
+      const [r] = await runVerification({ approvals: s.approvals, planFile: s.plan, cwd: s.cwd, attemptDir: s.attempt, steps, walls: h.walls, pool: h.counted });
+      assert.equal(r!.ok, true, r!.detail);
+      assert.equal(h.handed.length, 1);
+      assert.ok(h.handed[0] !== null && ahead.includes(h.handed[0]!), `the step took the network made ahead (${ahead.join(', ')}), none was made for it (${h.handed[0]})`);
+      // One no longer wanted and never taken goes after its second.
+      h.pool.expect(0, 1);
+      await waitFor(() => h.live().join() === '2', 'another made ahead', 10_000);
+      await sleep(500);
+      h.pool.expect(0, 0);
+      await sleep(500);
+      assert.deepEqual(h.live(), [2], 'still there half a second after it was no longer wanted');
+      await waitFor(() => h.live().length === 0, 'gone after its second', 10_000);
     } finally {
       h.pool.close();
     }
