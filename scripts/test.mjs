@@ -20,9 +20,11 @@
 //   unit also sets up the package registries on loopback and the toolchains: scripts/registry-tools.sh)
 //   static   the type checker (tsc --noEmit) and ESLint (which forbids `vscode` in src/core
 //            and webview/), one test each
-// Usage: node scripts/test.mjs [static|unit|coordinator|hosts|agents|containers|webview|vscode ...]   (default: all, in that order)
+// Usage: node scripts/test.mjs [static|unit|coordinator|hosts|agents|containers|webview|vscode ...]   (default: all, in that order;
+//   coordinator and hosts run beside agents when it runs too: `BESIDE` below)
 // Environment: WAVES_TEST_SUITE_TIMEOUT (seconds per suite, default 1800)
 import './testEnv.mjs'; // first: the tests' own approvals and temporary folder
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -49,24 +51,28 @@ function findTests(dirs, pattern = /\.test\.tsx?$/) {
   return out.sort();
 }
 
-let current = null; // the running child, for signal forwarding
+const current = new Set(); // the running children (a suite and those beside it), for signal forwarding
+/** Set while a suite runs beside another (`BESIDE`): its children's output is held here, printed whole after. */
+const held = new AsyncLocalStorage();
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
-    console.error(`test: ${sig}; stopping ${current ? `pid ${current.pid}` : 'nothing'}`);
-    if (current) current.kill('SIGTERM');
+    console.error(`test: ${sig}; stopping ${current.size ? [...current].map((c) => `pid ${c.pid}`).join(', ') : 'nothing'}`);
+    for (const c of current) c.kill('SIGTERM');
     setTimeout(() => process.exit(130), 20_000).unref();
   });
 }
 
-/** Runs a command with a time limit; streams its output; resolves { code, output }. */
+/** Runs a command with a time limit; streams its output (or holds it, beside another suite); resolves { code, output }. */
 function run(cmd, args, { capture = false, timeoutMs = SUITE_TIMEOUT_MS, env = process.env } = {}) {
+  const hold = held.getStore();
+  const piped = capture || hold !== undefined;
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: REPO, env, stdio: ['ignore', capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'] });
-    current = child;
+    const child = spawn(cmd, args, { cwd: REPO, env, stdio: ['ignore', piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit'] });
+    current.add(child);
     let output = '';
-    if (capture) {
-      child.stdout.on('data', (d) => { output += d; process.stdout.write(d); });
-      child.stderr.on('data', (d) => { output += d; process.stderr.write(d); });
+    if (piped) {
+      child.stdout.on('data', (d) => { if (capture) output += d; if (hold) hold.push(d); else process.stdout.write(d); });
+      child.stderr.on('data', (d) => { if (capture) output += d; if (hold) hold.push(d); else process.stderr.write(d); });
     }
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -78,7 +84,7 @@ function run(cmd, args, { capture = false, timeoutMs = SUITE_TIMEOUT_MS, env = p
     child.on('error', (e) => { output += String(e); });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      current = null;
+      current.delete(child);
       resolve({ code: timedOut ? 'timeout' : code ?? signal, output });
     });
   });
@@ -283,21 +289,52 @@ for (const w of wanted) {
 }
 const order = wanted.length ? Object.keys(SUITES).filter((s) => wanted.includes(s)) : Object.keys(SUITES);
 
-const total = { passed: 0, failed: 0 };
-const rows = [];
-/** The failed tests of the node:test suites, with their errors: said again just before the summary. */
-const failedTests = [];
-const T0 = Date.now();
-for (const name of order) {
+/**
+ * Suites run beside another, one after the other, while it runs: each mostly waits (on PostgreSQL,
+ * on sshd, on the agent CLIs and their model server), so the machine was half idle under each
+ * alone. Their output is held and printed whole once the suite they ran beside has ended; their
+ * rows keep the order above.
+ */
+const BESIDE = { agents: ['coordinator', 'hosts'] };
+const besideOf = new Map();
+for (const [main, sides] of Object.entries(BESIDE)) if (order.includes(main)) for (const side of sides) if (order.includes(side)) besideOf.set(side, main);
+
+/** A suite's result and its time; a crash counts as one failure. */
+async function runSuite(name) {
   const t = Date.now();
-  console.log(`\n=== test suite: ${name} ===`);
   let r;
   try {
     r = await SUITES[name]();
   } catch (e) {
     r = { passed: 0, failed: 1, note: `crashed: ${e.stack ?? e}` };
   }
-  const secs = ((Date.now() - t) / 1000).toFixed(1);
+  return { ...r, secs: ((Date.now() - t) / 1000).toFixed(1) };
+}
+
+const results = new Map();
+const T0 = Date.now();
+for (const name of order) {
+  if (besideOf.has(name)) continue; // it runs beside its suite, below
+  const sides = order.filter((s) => besideOf.get(s) === name);
+  console.log(`\n=== test suite: ${name}${sides.length ? ` (${sides.join(' and ')} beside it: their output after it)` : ''} ===`);
+  const outputs = new Map(sides.map((s) => [s, []]));
+  const beside = (async () => {
+    for (const side of sides) results.set(side, await held.run(outputs.get(side), () => runSuite(side)));
+  })();
+  results.set(name, await runSuite(name));
+  await beside;
+  for (const side of sides) {
+    console.log(`\n=== test suite: ${side} (ran beside ${name}) ===`);
+    for (const chunk of outputs.get(side)) process.stdout.write(chunk);
+  }
+}
+
+const total = { passed: 0, failed: 0 };
+const rows = [];
+/** The failed tests of the node:test suites, with their errors: said again just before the summary. */
+const failedTests = [];
+for (const name of order) {
+  const r = results.get(name);
   if (r.skipped) {
     rows.push(`  ${name.padEnd(8)} skipped (${r.reason})`);
     continue;
@@ -305,7 +342,7 @@ for (const name of order) {
   total.passed += r.passed;
   total.failed += r.failed;
   for (const f of r.failures ?? []) failedTests.push({ suite: name, ...f });
-  rows.push(`  ${name.padEnd(8)} ${r.passed} passed, ${r.failed} failed${r.skippedTests ? `, ${r.skippedTests} skipped` : ''} in ${secs} s${r.note ? ` (${r.note})` : ''}`);
+  rows.push(`  ${name.padEnd(8)} ${r.passed} passed, ${r.failed} failed${r.skippedTests ? `, ${r.skippedTests} skipped` : ''} in ${r.secs} s${r.note ? ` (${r.note})` : ''}${besideOf.has(name) ? ` (beside ${besideOf.get(name)})` : ''}`);
 }
 // A CI run shows the end of the output: each failure's error is said here too (at most ten).
 if (failedTests.length > 0) {
