@@ -68,7 +68,10 @@ async function hostPool(steps: number) {
   const sockets = new Set(Array.from({ length: 40 }, (_, i) => wallsSocketOf(hostNetworkToken(token, i + 1))));
   const networks = () => processesRunning(bwrap.bwrap, sockets).length;
   /** The numbers of the host's networks whose bubblewrap runs (the host numbers them as it makes them). */
-  const live = () => [...sockets].flatMap((socket, i) => (processesRunning(bwrap.bwrap, socket).length > 0 ? [i + 1] : []));
+  const live = () => {
+    const named = new Set(processesRunning(bwrap.bwrap, sockets).flatMap((p) => cmdline(p.pid)));
+    return [...sockets].flatMap((socket, i) => (named.has(socket) ? [i + 1] : []));
+  };
   /** The process ids of network `n`'s bubblewrap. */
   const pidsOf = (n: number) => processesRunning(bwrap.bwrap, wallsSocketOf(hostNetworkToken(token, n))).map((p) => p.pid);
   if (steps > 0) await waitFor(() => networks() >= steps, `${steps} networks made ahead`, 30_000);
