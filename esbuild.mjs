@@ -107,6 +107,9 @@ if (production) {
   }
 }
 
+// The walls' relay made ahead for the system's Python (ADR 0040), beside the runner and relay.js.
+writeWhole(`${dist}/relay.py`, readFileSync('src/engine/attempt/relay.py'));
+
 // Codicons for the webview (linked with id `vscode-codicon-stylesheet`, as vscode-elements expects).
 for (const f of ['codicon.css', 'codicon.ttf']) writeWhole(`${dist}/webview/${f}`, readFileSync(`node_modules/@vscode/codicons/dist/${f}`));
 

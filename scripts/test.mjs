@@ -16,7 +16,8 @@
 //            (scripts/worker-image.sh: built before the tests, cached by a tag naming its contents)
 //   webview  the same over test/webview/**/*.test.ts(x), when there are any
 //   vscode   scripts/test-vscode.mjs: the extension in a real VS Code (code-server + Chromium)
-//   (unit, coordinator, hosts, agents and vscode first make sure bubblewrap is here: scripts/sandbox-tools.sh;
+//   (unit, coordinator, hosts, agents and vscode first make sure bubblewrap, and the system Python the relays
+//   made ahead run in, are here: scripts/sandbox-tools.sh;
 //   unit also sets up the package registries on loopback and the toolchains: scripts/registry-tools.sh)
 //   static   the type checker (tsc --noEmit) and ESLint (which forbids `vscode` in src/core
 //            and webview/), one test each
@@ -236,7 +237,8 @@ async function containersSuite() {
 
 /**
  * Every agent a suite starts runs inside walls (ADR 0019): scripts/sandbox-tools.sh installs
- * Debian's bubblewrap when missing and tries it once, before the first suite that runs agents.
+ * Debian's bubblewrap when missing (and python3-minimal: the relays made ahead, ADR 0040) and tries
+ * it once, before the first suite that runs agents.
  * An install that fails fails that suite (never a run without walls).
  */
 let sandbox;

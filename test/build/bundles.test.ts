@@ -136,5 +136,6 @@ describe('the extension host bundles (ADR 0020, ADR 0029)', () => {
     );
     assert.ok(shipped.includes('!dist/treeSitter/**'), "the coupling check's parser (ADR 0023)");
     for (const f of ['runner', 'relay', 'waves-mcp']) assert.ok(shipped.includes(`!dist/${f}.js`), `dist/${f}.js: the runner, its relay, the agents' MCP server`);
+    assert.ok(shipped.includes('!dist/relay.py'), "the relay made ahead for the system's Python (ADR 0040)");
   });
 });

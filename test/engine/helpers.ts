@@ -86,6 +86,8 @@ export async function buildRunner(): Promise<string> {
   for (const b of bundles) {
     await esbuild.build({ entryPoints: [path.join(REPO_ROOT, 'src', 'engine', ...b.entry)], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: b.outfile, define: b.define, logLevel: 'error' });
   }
+  // And the relay made ahead for the system's Python (ADR 0040), as esbuild.mjs lays it in dist/.
+  fs.copyFileSync(path.join(REPO_ROOT, 'src', 'engine', 'attempt', 'relay.py'), path.join(path.dirname(out), 'relay.py'));
   runnerBundle = out;
   return out;
 }

@@ -55,7 +55,45 @@ const NET_AHEAD_ARGS = ['--unshare-net', '--bind', '/', '/', '--dev', '/dev', '-
  */
 export function netAheadArgv(setpriv: string, bwrap: string, runnerScript: string, socket: string): string[] {
   // bubblewrap's --die-with-parent ends what it runs, not bubblewrap itself: killed with the runner (setpriv, util-linux), it cannot outlive it.
-  return [setpriv, '--pdeathsig', 'KILL', bwrap, ...NET_AHEAD_ARGS, '--', process.execPath, relayScriptOf(runnerScript), '--relay-ahead', socket];
+  return [setpriv, '--pdeathsig', 'KILL', bwrap, ...NET_AHEAD_ARGS, '--', ...relayAheadArgvOf(runnerScript), '--relay-ahead', socket];
+}
+
+/** `WAVES_RELAY=node`: the relays made ahead run in Node even where the system's Python could run them (the bench's before/after, the Node relay's tests). */
+export const RELAY_ENV = 'WAVES_RELAY';
+
+/**
+ * What runs a network's relay made ahead (ADR 0040): the system's Python with `relay.py`, where
+ * that file lies beside the runner and `/usr/bin/python3` is a Python 3.6 or later that only root
+ * may change (a third of a Node start's CPU, for every agent and step of a run), isolated from the
+ * environment's Python settings (`-I -S`); else Node with `relay.js` (`relayScriptOf`). The same
+ * relay either way.
+ */
+export function relayAheadArgvOf(runnerScript: string): string[] {
+  const script = runnerScript === '' ? '' : path.join(path.dirname(runnerScript), 'relay.py');
+  const python = process.env[RELAY_ENV] === 'node' || script === '' ? null : systemPython();
+  return python && fs.existsSync(script) ? [python, '-I', '-S', script] : [process.execPath, relayScriptOf(runnerScript)];
+}
+
+let pythonFound: string | null | undefined;
+
+/** `/usr/bin/python3` when it is a Python 3.6 or later (its file's name says so) that only root may change; else null. Looked at once. */
+export function systemPython(): string | null {
+  if (pythonFound !== undefined) return pythonFound;
+  pythonFound = null;
+  if (process.platform !== 'linux') return null;
+  try {
+    const real = fs.realpathSync('/usr/bin/python3');
+    const minor = /^python3\.(\d+)$/.exec(path.basename(real));
+    const st = fs.statSync(real);
+    const safe = (p: string) => {
+      const s = fs.statSync(p);
+      return s.uid === 0 && (s.mode & 0o022) === 0;
+    };
+    if (minor && Number(minor[1]) >= 6 && st.isFile() && (st.mode & 0o111) !== 0 && safe(real) && safe(path.dirname(real))) pythonFound = '/usr/bin/python3';
+  } catch {
+    // no system Python here: the relays run in Node
+  }
+  return pythonFound;
 }
 
 const relayScripts = new Map<string, string>();

@@ -502,8 +502,8 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
     }
     assert.equal(outcome?.outcome, 'succeeded', JSON.stringify(outcome?.counts));
     // The relay waited there before the attempt came; the agent's own bubblewrap runs under it, in its network.
-    // The relay alone (dist/relay.js beside the runner), not the runner's whole code.
-    assert.ok(lines.some((l) => l.includes(`${path.join(path.dirname(runnerScript), 'relay.js')} --relay-ahead `)), lines.join('\n'));
+    // The relay alone in the system's Python (dist/relay.py beside the runner; ADR 0040), not the runner's whole code.
+    assert.ok(lines.some((l) => l.startsWith(`/usr/bin/python3 -I -S ${path.join(path.dirname(runnerScript), 'relay.py')} --relay-ahead `)), lines.join('\n'));
     assert.ok(lines.some((l) => /scripted-agent/.test(l)), lines.join('\n'));
     assert.ok(!lines.some((l) => / --relay \//.test(l)), 'no relay started with the agent');
     const log = fs.readFileSync(path.join(attemptDir(repo, 'ahead', outcome!.runId, 'b', 1), 'agent.log'), 'utf8');
@@ -661,7 +661,7 @@ describe('a network made ahead (a pooled runner\'s walled agent)', () => {
     assert.equal(relayScriptOf(path.join(alone, 'runner.js')), path.join(alone, 'runner.js'), 'an SSH host has the runner alone: it relays');
     const beside = path.join(path.dirname(runnerScript), 'relay.js');
     assert.equal(relayScriptOf(runnerScript), beside);
-    assert.deepEqual(netAheadArgv('/usr/bin/setpriv', '/usr/bin/bwrap', runnerScript, '/tmp/s.sock').slice(-3), [beside, '--relay-ahead', '/tmp/s.sock']);
+    assert.deepEqual(netAheadArgv('/usr/bin/setpriv', '/usr/bin/bwrap', runnerScript, '/tmp/s.sock').slice(-3), [path.join(path.dirname(runnerScript), 'relay.py'), '--relay-ahead', '/tmp/s.sock'], 'made ahead: the system Python relays (relay.test.ts)');
     const r = spawnSync(process.execPath, [beside, '--pooled', 'x'], { encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /usage: relay\.js --relay /);
