@@ -384,7 +384,19 @@ describe('a stop inside walls', () => {
       // What such a bubblewrap looks like: the walls' program, binding the attempt's folder, its
       // parent gone (`setsid -f` forks it off and exits), a process started under it.
       spawnSync('setsid', ['-f', avail.bwrap, '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--bind', dir, dir, '--', 'sleep', '300'], { stdio: 'ignore' });
-      orphan = await waitFor(() => processesRunning(avail.bwrap, dir)[0], 'the bubblewrap nobody waits for');
+      // The first of those bubblewraps, not its forked child (the lower pid once pids wrap around at pid_max).
+      orphan = await waitFor(() => {
+        const found = processesRunning(avail.bwrap, dir);
+        const parent = (pid: number) => {
+          try {
+            return statField(pid, 1);
+          } catch {
+            // gone since it was listed: no parent among them
+            return -1;
+          }
+        };
+        return found.find((p) => !found.some((q) => q.pid === parent(p.pid)));
+      }, 'the bubblewrap nobody waits for');
       assert.equal(statField(orphan.pid, 1), 1, 'its parent is init');
       await waitFor(() => processTree([orphan!.pid]).length >= 2, 'its sandbox started');
       const under = processTree([orphan.pid]);
