@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 PROXY_PORT = 3128
 HEAD_LIMIT = 16 * 1024
@@ -192,11 +193,14 @@ def listen(port, socket_path, target, address="127.0.0.1"):
         raise
 
     def serve():
+        # Listeners are never closed before the relay exits: a failed accept (a connection reset before
+        # it was taken, no descriptor left for a moment) is passed over, as Node's server does.
         while True:
             try:
                 client, _ = server.accept()
             except OSError:
-                return
+                time.sleep(0.01)
+                continue
             threading.Thread(target=handle, args=(client, socket_path, target), daemon=True).start()
 
     threading.Thread(target=serve, daemon=True).start()

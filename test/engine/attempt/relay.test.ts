@@ -85,13 +85,13 @@ const talk = (port, say) => new Promise((resolve) => {
 
 type Kind = 'python' | 'node';
 
-/** The relay of `kind`, started ahead in a network of its own, waiting for its line. */
-function startRelay(kind: Kind, socket: string): ChildProcessWithoutNullStreams {
+/** The relay of `kind`, started ahead in a network of its own, waiting for its line; `prefix`: a program in front (a lower limit). */
+function startRelay(kind: Kind, socket: string, prefix: readonly string[] = []): ChildProcessWithoutNullStreams {
   const saved = process.env[RELAY_ENV];
   if (kind === 'node') process.env[RELAY_ENV] = 'node';
   else delete process.env[RELAY_ENV];
   try {
-    const argv = netAheadArgv(setpriv, bwrap, runnerScript, socket);
+    const argv = [...prefix, ...netAheadArgv(setpriv, bwrap, runnerScript, socket)];
     return spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   } finally {
     if (saved === undefined) delete process.env[RELAY_ENV];
@@ -200,6 +200,30 @@ describe('the relay made ahead for the system Python, and for Node', () => {
         const m = await missingDone;
         assert.equal(m.code, 127);
         assert.match(m.stderr, /^waves runner: the agent could not start \(.*no-such-program\): /);
+      });
+
+      test('out of descriptors for a moment (more connections held than its limit allows): it goes on listening, and serves the next once they are gone', async () => {
+        const script = path.join(dir, 'flood.js');
+        fs.writeFileSync(
+          script,
+          `const net = require('node:net'); const fs = require('node:fs');
+const held = Array.from({ length: 60 }, () => net.connect(${PROXY_PORT}, '127.0.0.1').on('error', () => undefined));
+setTimeout(() => {
+  for (const s of held) s.destroy();
+  setTimeout(() => {
+    const s = net.connect(${PROXY_PORT}, '127.0.0.1'); let got = '';
+    s.on('connect', () => s.write('after\\n')); s.on('data', (d) => (got += d)); s.on('error', (e) => (got += 'error ' + e.code));
+    s.on('close', () => { fs.writeFileSync(process.argv[2], got); process.exit(0); });
+  }, 500);
+}, 1500);`,
+        );
+        const report = path.join(dir, `flood-${kind}.txt`);
+        const relay = startRelay(kind, proxy.socket, ['prlimit', '--nofile=48:48', '--']);
+        const done = ended(relay);
+        relay.stdin.write(`${JSON.stringify({ loops: '', argv: [process.execPath, script, report], env: { PATH: process.env.PATH ?? '' }, cwd: dir, stdinFile: null, nice: 0 })}\n`);
+        const { code, stderr } = await done;
+        assert.equal(code, 0, stderr);
+        assert.equal(fs.readFileSync(report, 'utf8'), 'raw: after\n');
       });
 
       test('stdin closed before any attempt came: it ends, having started nothing; a line that is no attempt: exit 2, said', async () => {
