@@ -69,10 +69,18 @@ export const RELAY_ENV = 'WAVES_RELAY';
  * relay either way.
  */
 export function relayAheadArgvOf(runnerScript: string): string[] {
-  const script = runnerScript === '' ? '' : path.join(path.dirname(runnerScript), 'relay.py');
-  const python = process.env[RELAY_ENV] === 'node' || script === '' ? null : systemPython();
-  return python && fs.existsSync(script) ? [python, '-I', '-S', script] : [process.execPath, relayScriptOf(runnerScript)];
+  let script = pythonRelays.get(runnerScript);
+  if (script === undefined) {
+    const beside = path.join(path.dirname(runnerScript), 'relay.py');
+    script = runnerScript !== '' && fs.existsSync(beside) ? beside : null;
+    pythonRelays.set(runnerScript, script);
+  }
+  const python = script === null || process.env[RELAY_ENV] === 'node' ? null : systemPython();
+  return python && script ? [python, '-I', '-S', script] : [process.execPath, relayScriptOf(runnerScript)];
 }
+
+/** `relay.py` beside each runner script, or null: looked at once, as `relayScriptOf` looks for `relay.js`. */
+const pythonRelays = new Map<string, string | null>();
 
 let pythonFound: string | null | undefined;
 

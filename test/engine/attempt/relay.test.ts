@@ -85,18 +85,23 @@ const talk = (port, say) => new Promise((resolve) => {
 
 type Kind = 'python' | 'node';
 
-/** The relay of `kind`, started ahead in a network of its own, waiting for its line; `prefix`: a program in front (a lower limit). */
-function startRelay(kind: Kind, socket: string, prefix: readonly string[] = []): ChildProcessWithoutNullStreams {
+/** `fn` with `WAVES_RELAY` set to `value` (unset: undefined), then as it was. */
+function withRelayEnv<T>(value: string | undefined, fn: () => T): T {
   const saved = process.env[RELAY_ENV];
-  if (kind === 'node') process.env[RELAY_ENV] = 'node';
-  else delete process.env[RELAY_ENV];
+  if (value === undefined) delete process.env[RELAY_ENV];
+  else process.env[RELAY_ENV] = value;
   try {
-    const argv = [...prefix, ...netAheadArgv(setpriv, bwrap, runnerScript, socket)];
-    return spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    return fn();
   } finally {
     if (saved === undefined) delete process.env[RELAY_ENV];
     else process.env[RELAY_ENV] = saved;
   }
+}
+
+/** The relay of `kind`, started ahead in a network of its own, waiting for its line; `prefix`: a program in front (a lower limit). */
+function startRelay(kind: Kind, socket: string, prefix: readonly string[] = []): ChildProcessWithoutNullStreams {
+  const argv = withRelayEnv(kind === 'node' ? 'node' : undefined, () => [...prefix, ...netAheadArgv(setpriv, bwrap, runnerScript, socket)]);
+  return spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 function ended(child: ChildProcessWithoutNullStreams): Promise<{ code: number | null; stderr: string }> {
@@ -109,20 +114,14 @@ describe('the relay made ahead for the system Python, and for Node', () => {
   test('the system Python is found here, and picked where relay.py lies beside the runner; WAVES_RELAY=node or no relay.py: Node', () => {
     assert.equal(systemPython(), '/usr/bin/python3', 'npm test installs python3-minimal (scripts/sandbox-tools.sh)');
     const py = path.join(path.dirname(runnerScript), 'relay.py');
-    const saved = process.env[RELAY_ENV];
-    try {
-      delete process.env[RELAY_ENV];
+    withRelayEnv(undefined, () => {
       assert.deepEqual(relayAheadArgvOf(runnerScript), ['/usr/bin/python3', '-I', '-S', py]);
       assert.deepEqual(netAheadArgv('/usr/bin/setpriv', '/usr/bin/bwrap', runnerScript, '/tmp/s.sock').slice(-6), ['/usr/bin/python3', '-I', '-S', py, '--relay-ahead', '/tmp/s.sock']);
       const alone = tempDir('waves-relay-alone-');
       fs.writeFileSync(path.join(alone, 'runner.js'), '');
       assert.deepEqual(relayAheadArgvOf(path.join(alone, 'runner.js')), [process.execPath, path.join(alone, 'runner.js')], 'an SSH host has the runner alone: it relays, in Node');
-      process.env[RELAY_ENV] = 'node';
-      assert.deepEqual(relayAheadArgvOf(runnerScript), [process.execPath, relayScriptOf(runnerScript)]);
-    } finally {
-      if (saved === undefined) delete process.env[RELAY_ENV];
-      else process.env[RELAY_ENV] = saved;
-    }
+    });
+    withRelayEnv('node', () => assert.deepEqual(relayAheadArgvOf(runnerScript), [process.execPath, relayScriptOf(runnerScript)]));
   });
 
   for (const kind of ['python', 'node'] as const) {
