@@ -29,7 +29,9 @@
  * `node --import tsx bench/scale.bench.ts`): `--pairs=N` (default 2; BENCH_SCALE_PAIRS), `--seconds=S`
  * (the agent time, default 10; BENCH_SCALE_SECONDS), `--no-verify` (no verification commands),
  * `--cpu-prof` (a V8 CPU profile of each run's driver, written to a folder the bench names),
- * `--only=confined` or `--only=unconfined` (one side only, for profiling).
+ * `--only=confined` or `--only=unconfined` (one side only, for profiling), `--agent=shell` (each agent
+ * bench/shell-agent.sh, POSIX sh and git, instead of the scripted test agent's Node: what is left
+ * beyond the bound is then the engine's and the walls' own).
  * Needs bubblewrap for the confined runs (`WAVES_BWRAP` names another one than PATH's).
  */
 import { spawn } from 'node:child_process';
@@ -56,16 +58,13 @@ const PROFILE = flag('cpu-prof') !== undefined;
 const ONLY = flag('only');
 
 const WAVES_BIN = path.join(REPO_ROOT, 'bin', 'waves.js');
-const AGENT_ARGV = JSON.stringify([
-  process.execPath,
-  SCRIPTED_AGENT,
-  '--prompt',
-  '${promptFile}',
-  '--result',
-  '${resultFile}',
-  '--package',
-  '${packageId}',
-]);
+/** `--agent=shell`: bench/shell-agent.sh, an agent whose own start costs almost nothing (the engine's and the walls' time alone beyond the bound). */
+const SHELL_AGENT = flag('agent') === 'shell';
+const AGENT_ARGV = JSON.stringify(
+  SHELL_AGENT
+    ? ['/bin/sh', path.join(REPO_ROOT, 'bench', 'shell-agent.sh'), String(SECONDS), '${packageId}', '${resultFile}']
+    : [process.execPath, SCRIPTED_AGENT, '--prompt', '${promptFile}', '--result', '${resultFile}', '--package', '${packageId}'],
+);
 
 /** The plan: `WAVES` levels, each package of a level depending on two (the last level: three) of the level before. */
 function scalePlan(seconds: number): TestPackage[] {
@@ -276,7 +275,7 @@ async function main(): Promise<void> {
   console.log(
     `The plan: waves of ${b.waves.join(', ')} packages; each package of a wave depends on two of the wave before (three in the last); each agent sleeps ${SECONDS} s, then writes and commits its own file${VERIFY ? '; one verification command (`test -f`) per package, approved' : ''}. ` +
       `Run by \`waves run --max-parallel ${CAP}\` (the built CLI), with the walls (default) and \`--unconfined\`, ${PAIRS} pair${PAIRS === 1 ? '' : 's'}, alternating which goes first. ` +
-      `${os.cpus().length} cores, node ${process.version}; load before ${loadBefore}.` +
+      `${SHELL_AGENT ? 'The agents: bench/shell-agent.sh (sh and git, no Node start). ' : ''}${os.cpus().length} cores, node ${process.version}; load before ${loadBefore}.` +
       (reaper ? '' : " (No python3 with prctl here: the run's processes' CPU is not measured.)") +
       '\n',
   );

@@ -7,9 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { workTreeOf } from '../util/workTree';
 
-/** `.git` of a work tree (a folder, or a `gitdir:` file) and its common folder, found on disk from `cwd` upwards; null when none. */
-export function gitDirsOf(cwd: string): { gitDir: string; commonDir: string } | null {
-  const tree = workTreeOf(cwd);
+/** `.git` of a work tree (a folder, or a `gitdir:` file) and its common folder, found on disk from `cwd` upwards (or the tree found already); null when none. */
+export function gitDirsOf(cwd: string, tree: ReturnType<typeof workTreeOf> = workTreeOf(cwd)): { gitDir: string; commonDir: string } | null {
   if (!tree) return null;
   const dotGit = path.join(tree.root, '.git');
   if (tree.dotGit.isDirectory()) return { gitDir: dotGit, commonDir: dotGit };

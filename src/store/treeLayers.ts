@@ -65,8 +65,10 @@ export function layerOf(cwd: string): TreeLayer | null {
   try {
     const wt = workTreeOf(cwd);
     if (!wt || !wt.dotGit.isFile()) return null;
-    const dirs = gitDirsOf(wt.root);
+    const dirs = gitDirsOf(wt.root, wt);
     if (!dirs || dirs.gitDir === dirs.commonDir) return null;
+    // No tree of the repository laid (most runs): nothing more to read. Asked before every git call.
+    if (!fs.statSync(path.join(layersDir(dirs.commonDir), 'trees'), { throwIfNoEntry: false })) return null;
     const common = realOr(dirs.commonDir);
     const text = fs.readFileSync(layerRecordPath(common, wt.root), 'utf8');
     return layerFromRecord(text, realOr(wt.root), common);

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { auditScope } from '../../../src/core/run/audit.js';
 import { commitAll } from '../../../src/engine/git/commits.js';
-import { createWorktree, dropMadeAhead, listWorktrees, removeWorktreeIfSafe, takeMadeAhead, worktreeHeadOnDisk } from '../../../src/engine/git/worktrees.js';
+import { createWorktree, dropMadeAhead, listWorktrees, removeWorktreeIfSafe, takeMadeAhead, worktreeAt, worktreeHeadOnDisk } from '../../../src/engine/git/worktrees.js';
 import { ensureExcluded } from '../../../src/engine/git/exclude.js';
 import { commitMerge, ensureIntegration, integrationState, mergeTreeCheck, writeMergeCommit } from '../../../src/engine/git/integration.js';
 import { fastForward, fastForwardOffer } from '../../../src/engine/git/fastForward.js';
@@ -189,6 +189,27 @@ describe('createWorktree', () => {
     git(again.path, 'checkout', '-q', '--detach');
     assert.equal(worktreeHeadOnDisk(again.path, 'waves/feat/a'), null, 'a detached HEAD');
     assert.equal(worktreeHeadOnDisk(path.join(repo, 'no-such-tree'), 'waves/feat/a'), null);
+  });
+
+  it('a tree is found by its folder however its path is written: through a link, a missing folder by its path, never a sibling', async () => {
+    const repo = makeRepo();
+    await newWorktree(repo, 'a');
+    await newWorktree(repo, 'b');
+    const listed = await listWorktrees(repo);
+    const link = path.join(tempDir(), 'to-b');
+    fs.symlinkSync(wtPath(repo, 'b'), link);
+    assert.equal(worktreeAt(listed, link)?.branch, 'waves/feat/b', 'the same folder through a link');
+    assert.equal(worktreeAt(listed, `${wtPath(repo, 'a')}${path.sep}.`)?.branch, 'waves/feat/a', 'the path written otherwise');
+    assert.equal(worktreeAt(listed, wtPath(repo, 'c')), undefined, 'a folder not made yet is none of them');
+    assert.equal(worktreeAt(listed, path.dirname(wtPath(repo, 'a'))), undefined, 'their parent is none of them');
+    // A listed tree whose folder is gone is still found by its path (git lists it as prunable).
+    const gone = [...listed, { ...listed[1]!, path: path.join(path.dirname(wtPath(repo, 'a')), 'gone'), branch: 'waves/feat/gone' }];
+    assert.equal(worktreeAt(gone, path.join(path.dirname(wtPath(repo, 'a')), 'gone'))?.branch, 'waves/feat/gone');
+    // Through the link, a retry reuses the tree the package has (its work kept), not a second one.
+    agent(wtPath(repo, 'b'), 'write src/b.ts; commit b');
+    const again = await createWorktree({ repo, path: link, branch: 'waves/feat/b', base: 'main', reason: 'waves run r1' });
+    assert.deepEqual([again.how, again.head], ['reused', head(wtPath(repo, 'b'))]);
+    await assert.rejects(createWorktree({ repo, path: link, branch: 'waves/feat/z', base: 'main', reason: 'r' }), /already a worktree of waves\/feat\/b/);
   });
 
   it('refuses a path that holds another branch, a folder with files, or a branch checked out elsewhere', async () => {
@@ -504,6 +525,9 @@ describe('removeWorktreeIfSafe', () => {
     assert.equal(ok.removed, true);
     assert.equal(fs.existsSync(a.path), false);
     assert.equal((await listWorktrees(repo)).some((w) => w.branch === 'waves/feat/a'), false);
+    // Nothing left for a prune: the repository's entry for the tree went with it, and none is listed as prunable.
+    assert.deepEqual(fs.readdirSync(path.join(repo, '.git', 'worktrees')).sort(), ['_integration']);
+    assert.equal((await listWorktrees(repo)).some((w) => w.prunable !== null), false);
     // `branch -d` checks against the current HEAD (main), which lacks the merge: the branch stays.
     assert.equal(ok.branchDeleted, false);
     assert.match(ok.reason!, /the branch waves\/feat\/a stays/);
