@@ -78,18 +78,27 @@ export function treesAhead(next: readonly string[], state: RunState, isolated: (
 export const AHEAD_AFTER_LAUNCH_MS = 500;
 
 export interface PoolCounts {
-  /** Runners started ahead and not handed an attempt (nor taken for one). */
+  /** Attempts the runners started ahead can still take (a runner's tokens not taken): one a runner of one token. */
   idle: number;
-  /** Of those, the ones not ready yet (their Node still starting). */
+  /** Runners not ready yet (their Node still starting) that can take one. */
   starting: number;
 }
 
 export interface PoolStep {
   /** Runners to start now. */
   start: number;
-  /** Idle runners to let go (their channel closed: they end having touched nothing). */
+  /** Of `idle`, how many to let go (their runner's channel closed: what has not started ends, having touched nothing). */
   retire: number;
 }
+
+/**
+ * How many attempts one runner started ahead may take when its agents run in walls with networks
+ * made ahead (ADR 0041): one Node start (about 200 ms of CPU here, its bundle and warm-up with it)
+ * for up to this many agents, each with its own network, walls, files and record. A runner that
+ * dies ends the agents it holds, so few: their end is said ("the runner ended without an exit
+ * record") and each is retried as any failed attempt.
+ */
+export const RUNNER_TOKENS = 4;
 
 /** At most this many runners wait in the pool, whatever the plan. */
 export const POOL_MAX = 40;
@@ -97,12 +106,13 @@ export const POOL_MAX = 40;
 export const POOL_STARTING_MAX = 2;
 
 /**
- * Toward `wanted` idle runners (capped at `POOL_MAX`): start the missing ones, no more than
- * `POOL_STARTING_MAX` starting at a time; let the surplus go.
+ * Toward `wanted` attempts the pool can take at once (capped at `POOL_MAX`), each runner started
+ * taking `perRunner`: start the runners missing, no more than `POOL_STARTING_MAX` starting at a
+ * time; let the surplus go.
  */
-export function poolStep(wanted: number, counts: PoolCounts): PoolStep {
+export function poolStep(wanted: number, counts: PoolCounts, perRunner = 1): PoolStep {
   const target = Math.max(0, Math.min(Math.floor(Number.isFinite(wanted) ? wanted : 0), POOL_MAX));
   if (counts.idle > target) return { start: 0, retire: counts.idle - target };
   const room = Math.max(0, POOL_STARTING_MAX - counts.starting);
-  return { start: Math.min(target - counts.idle, room), retire: 0 };
+  return { start: Math.min(Math.ceil((target - counts.idle) / Math.max(1, Math.floor(perRunner))), room), retire: 0 };
 }

@@ -5,9 +5,10 @@
  * the CLI as a plain `node` child — so Node built-ins only, no `vscode`.
  *
  *   node runner.js <attemptDir> <startToken>          run the attempt described by spec.json
- *   node runner.js --pooled <startToken>              started ahead (runnerPool.ts): waits on its IPC
- *                                                     channel for `{ attemptDir }`, then runs that
- *                                                     attempt, or for `{ command }` (a verification
+ *   node runner.js --pooled <startToken>…             started ahead (runnerPool.ts): waits on its IPC
+ *                                                     channel for `{ attemptDir, token }`, then runs
+ *                                                     that attempt (up to one per token, side by
+ *                                                     side), or for `{ command }` (a verification
  *                                                     step: `--confine`'s request), then runs that;
  *                                                     ends quietly when the channel closes first
  *   node runner.js --commands <token>                 the command host (commandHost.ts): runs the
@@ -40,6 +41,7 @@ import { wallsSocketOf } from './wallsDraw.js';
 import { adoptServedReading } from './servedPorts.js';
 import { clearNeedsInput, EXIT_BAD_ARGS, fail, markNeedsInput } from './runnerFiles.js';
 import { runAttempt } from './runnerAttempt.js';
+import { RUNNER_TOKENS } from '../../core/run/startAhead.js';
 
 // ---------------------------------------------------------------------------------------
 // Hooks: --needs-input / --input-resumed
@@ -53,47 +55,91 @@ function hookCommand(args: string[]): number {
 }
 
 /**
- * A runner started ahead by the engine's pool (runnerPool.ts): its start token is in its
- * command line from the start (adoption's proof, ADR 0004), its attempt comes later on the IPC
- * channel as `{ attemptDir }` — or a command to run in walls of its own (`{ command }`, a
- * verification step: runnerPool.ts `command`), inside the network it made ahead. It says `{ ready: true }` once it can take one. The channel
- * closing first (the engine retired it, or ended) ends it with 0, having touched nothing; once
- * it has its attempt it lets go of the channel, so the engine's end no longer concerns it.
+ * A runner started ahead by the engine's pool (runnerPool.ts): its start tokens are in its
+ * command line from the start (adoption's proof, ADR 0004), each for one attempt (ADR 0041: a
+ * runner ahead with walls takes up to `RUNNER_TOKENS` attempts, one Node start for several agents).
+ * An attempt comes later on the IPC channel as `{ attemptDir, token }` — or a command to run in
+ * walls of its own (`{ command }`, a verification step: runnerPool.ts `command`), inside the network
+ * it made ahead, only to a runner that has run nothing, which then ends with the step's code. Each
+ * token has its network made ahead (its relay serves that token's socket). It says `{ ready: true }`
+ * once it can take one. The channel closing (the engine retired it, or ended) ends its networks not
+ * yet used, and the runner once the attempts it has end; having used its last token it lets go of
+ * the channel, so the engine's end no longer concerns it. Its attempts run side by side, each as
+ * one started for it would (runnerAttempt.ts); a signal to the runner stops them all.
  */
-function pooled(token: string): Promise<number> {
+function pooled(tokens: string[]): Promise<number> {
   const since = new Date();
   const send = process.send?.bind(process);
   if (!send) return Promise.resolve(fail('--pooled needs the IPC channel of the engine that started it', EXIT_BAD_ARGS));
-  const ahead = netAhead(token);
+  const unused = new Map(tokens.map((t) => [t, netAhead(t)] as const));
   // Its walls' code compiled while it waits (its attempt or step comes to a warm runner).
-  if (ahead) warmWalls(process.env[WALLS_AHEAD_ENV] ?? '');
+  if ([...unused.values()].some(Boolean)) warmWalls(process.env[WALLS_AHEAD_ENV] ?? '');
+  let running = 0;
+  let ran = 0;
+  let listening = true;
+  let code = 0;
   return new Promise((resolve) => {
-    const onMessage = (message: unknown) => {
-      const dir = (message as { attemptDir?: unknown } | null)?.attemptDir;
+    const settle = () => {
+      if (!listening && running === 0) resolve(code);
+    };
+    const letGo = () => {
+      if (!listening) return;
+      listening = false;
       process.off('message', onMessage);
       process.off('disconnect', onDisconnect);
       if (process.connected) process.disconnect();
+      for (const ahead of unused.values()) endAhead(ahead);
+      unused.clear();
+    };
+    const onMessage = (message: unknown) => {
       const command = pooledCommandOf(message);
-      if (command) resolve(confinePooled(token, command, ahead));
-      else if (typeof dir !== 'string' || dir === '') {
-        endAhead(ahead);
-        resolve(fail('--pooled: the engine sent no attempt folder', EXIT_BAD_ARGS));
-      } else {
-        // The loopback ports served as the engine read them when it took this runner (runnerPool.ts `take`).
-        adoptServedReading((message as { served?: unknown }).served);
-        resolve(runAttempt(dir, token, since, ahead));
+      if (command && ran === 0) {
+        // A step, in the first token's network: the runner then ends with its code.
+        const token = tokens[0]!;
+        const ahead = unused.get(token) ?? null;
+        unused.delete(token);
+        letGo();
+        resolve(confinePooled(token, command, ahead));
+        return;
       }
+      const m = message as { attemptDir?: unknown; token?: unknown } | null;
+      const dir = m?.attemptDir;
+      // A runner of one token may be sent the folder alone.
+      const token = typeof m?.token === 'string' ? m.token : tokens.length === 1 ? tokens[0]! : undefined;
+      if (command || typeof dir !== 'string' || dir === '' || token === undefined || !unused.has(token)) {
+        process.stderr.write(`waves runner: ${command ? 'a step for a runner that ran an attempt' : typeof dir !== 'string' || dir === '' ? 'the engine sent no attempt folder' : 'the engine sent a token not left to this runner'}; taking no more\n`);
+        code = EXIT_BAD_ARGS;
+        letGo();
+        settle();
+        return;
+      }
+      const ahead = unused.get(token) ?? null;
+      unused.delete(token);
+      ran++;
+      running++;
+      if (unused.size === 0) letGo();
+      // The loopback ports served as the engine read them when it took this runner (runnerPool.ts `take`).
+      adoptServedReading((message as { served?: unknown }).served);
+      void runAttempt(dir, token, since, ahead, tokens.length > 1)
+        .catch((err: unknown) => {
+          process.stderr.write(`waves runner: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+          return 1;
+        })
+        .then((c) => {
+          code = c;
+          running--;
+          settle();
+        });
     };
     const onDisconnect = () => {
-      process.off('message', onMessage);
-      endAhead(ahead);
-      resolve(0);
+      letGo();
+      settle();
     };
     process.on('message', onMessage);
     process.once('disconnect', onDisconnect);
-    send({ ready: true }, (err: Error | null) => {
-      if (err) onDisconnect();
-    });
+    // A failed send (the engine let it go before it was ready) is not taken for the channel's end:
+    // an attempt sent before that would be lost. Its 'disconnect' comes after what was sent to it.
+    send({ ready: true }, () => undefined);
   });
 }
 
@@ -119,8 +165,10 @@ export async function main(args: string[]): Promise<number> {
     return hostCommands(args[1]);
   }
   if (args[0] === '--pooled') {
-    if (!args[1] || args.length !== 2) return fail('usage: runner.js --pooled <startToken>', EXIT_BAD_ARGS);
-    return pooled(args[1]);
+    const tokens = args.slice(1);
+    if (tokens.length === 0 || tokens.length > RUNNER_TOKENS || tokens.some((t) => t === '') || new Set(tokens).size !== tokens.length)
+      return fail(`usage: runner.js --pooled <startToken>… (1 to ${RUNNER_TOKENS}, distinct)`, EXIT_BAD_ARGS);
+    return pooled(tokens);
   }
   const [dir, token] = args;
   if (!dir || !token || args.length !== 2) {

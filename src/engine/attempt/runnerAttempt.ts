@@ -38,7 +38,10 @@ export const MODEL_WAIT_ENV = 'WAVES_MODEL_WAIT_MS';
 // The attempt
 
 /** Runs one attempt; resolves with the runner's exit code. */
-export async function runAttempt(dir: string, token: string, startedAhead?: Date, netAhead?: ChildProcess | null): Promise<number> {
+/** The runner's own priority when it started: a runner of several attempts never lowers its own (ADR 0041). */
+const STARTING_PRIORITY = safePriority();
+
+export async function runAttempt(dir: string, token: string, startedAhead?: Date, netAhead?: ChildProcess | null, shared = false): Promise<number> {
   const files = attemptFiles(dir);
   let spec: RunnerSpec;
   try {
@@ -72,7 +75,15 @@ export async function runAttempt(dir: string, token: string, startedAhead?: Date
     }
     return fail(`cannot create ${files.meta}: ${(err as Error).message}`, EXIT_BAD_ARGS);
   }
-  return new Attempt(spec, files, meta, startedAt.getTime(), netAhead ?? null).run();
+  return new Attempt(spec, files, meta, startedAt.getTime(), netAhead ?? null, shared).run();
+}
+
+function safePriority(): number {
+  try {
+    return os.getPriority();
+  } catch {
+    return 0; // not readable here: the default
+  }
 }
 
 class Attempt {
@@ -104,11 +115,17 @@ class Attempt {
     private readonly startMs: number,
     /** The network made ahead by a pooled runner (`runner.js --relay-ahead` in its bubblewrap), waiting for this attempt; null once used or let go. */
     private ahead: ChildProcess | null = null,
+    /** The runner holds other attempts too (ADR 0041): it keeps its own priority and sets the agent's through its relay. */
+    private readonly shared = false,
   ) {
     this.pattern = spec.needsInputPattern ?? null;
     this.argv = spec.argv;
     // It serves a walled agent without a terminal only.
     if (!spec.walls || spec.interactive) this.letGoAhead();
+  }
+
+  private aheadAlive(): boolean {
+    return this.ahead !== null && this.ahead.exitCode === null && this.ahead.signalCode === null;
   }
 
   private letGoAhead(): void {
@@ -209,10 +226,14 @@ class Attempt {
       if (this.logFd !== null && w) for (const note of w.laid) fs.writeSync(this.logFd, `waves: ${note}\n`);
       // Below the person's editor on the CPU: this runner, so the agent and all it starts. Not
       // before: the walls drawn for it here are on the run's path (a pooled runner's too, ADR 0015).
-      try {
-        os.setPriority(Math.min(19, os.getPriority() + AGENT_NICENESS));
-      } catch {
-        // not allowed here: the same priority as the engine
+      // A runner of several attempts keeps its own (its next attempt's walls are on a path too):
+      // the relay of the network made ahead sets the agent's; without that network, as one alone.
+      if (!this.shared || !this.aheadAlive()) {
+        try {
+          os.setPriority(Math.min(19, os.getPriority() + AGENT_NICENESS));
+        } catch {
+          // not allowed here: the same priority as the engine
+        }
       }
     }
 
@@ -277,7 +298,7 @@ class Attempt {
     return new Promise((resolve) => {
       let child: ChildProcess;
       // Still there (checked in the tick its exit is listened for from): else the agent starts as without it.
-      const ahead = this.ahead && this.ahead.exitCode === null && this.ahead.signalCode === null ? this.ahead : null;
+      const ahead = this.aheadAlive() ? this.ahead : null;
       this.ahead = null;
       if (ahead && w) {
         // The network made ahead: its relay is told the agent's walls (all but the network) and the agent.
@@ -291,7 +312,7 @@ class Attempt {
           env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
           cwd: spec.cwd,
           stdinFile: spec.stdinFile,
-          nice: os.getPriority(),
+          nice: this.shared ? Math.min(19, STARTING_PRIORITY + AGENT_NICENESS) : os.getPriority(),
         };
         child.stdin?.on('error', () => undefined); // gone: its exit says so
         child.stdin?.end(JSON.stringify(go) + '\n');

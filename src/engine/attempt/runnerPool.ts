@@ -1,20 +1,23 @@
 /**
  * Runners started ahead (a Node start per attempt was about 120 ms of every
  * handoff). While agents work, the pool starts as many runners as may be needed next
- * (`core/run/startAhead.ts`), each `node runner.js --pooled <startToken>` — detached, its own
- * process group, no stdio, an IPC channel to this process. A launch takes one: the token it
- * carries goes into the attempt's spec, and once the spec is written the attempt's folder is
- * sent on the channel; the runner lets go of the channel and runs the attempt exactly as a
- * runner started for it would (runner.ts). Adoption is unchanged (ADR 0004): the runner's pid
- * and its start token in its command line.
+ * (`core/run/startAhead.ts`), each `node runner.js --pooled <startToken>…` — detached, its own
+ * process group, no stdio, an IPC channel to this process. A runner carries one token per attempt
+ * it may take: one, or `RUNNER_TOKENS` when its agents run in walls with networks made ahead (ADR
+ * 0041: one Node start for several agents). A launch takes a token: it goes into the attempt's
+ * spec, and once the spec is written the attempt's folder is sent on the channel with it; the
+ * runner runs the attempt exactly as a runner started for it would (runner.ts), and lets go of the
+ * channel once its last token is used. Adoption is unchanged (ADR 0004): the runner's pid and the
+ * attempt's start token in its command line.
  *
- * Idle runners end when their channel closes: when the pool retires them, closes, or this
- * process ends in any way. A taken runner that died before its attempt was sent is replaced by
- * a fresh start with the same token. Node built-ins only, no `vscode`.
+ * Runners end when their channel closes (when the pool retires them, closes, or this process ends
+ * in any way) once the attempts they took have ended; what they had not taken ends at once. A
+ * token taken from a runner that died before its attempt was sent is started afresh with the same
+ * token. Node built-ins only, no `vscode`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { poolStep } from '../../core/run/startAhead';
+import { poolStep, RUNNER_TOKENS } from '../../core/run/startAhead';
 import { runnerEnv, type LaunchRequest, type LaunchResult } from './launcher';
 import { netAheadWorks, type PooledCommand } from './wallsRun';
 import { WALLS_AHEAD_ENV } from '../../core/walls/walls';
@@ -24,10 +27,18 @@ import { freshServedReading, readServedPorts, type ServedReading } from './serve
 import { CommandHostClient } from './commandHostClient';
 
 interface Pooled {
-  token: string;
+  /** Its start tokens, in its command line. */
+  tokens: string[];
+  /** Of those, the ones not taken (in order). */
+  free: string[];
+  /** Taken for an attempt not yet sent. */
+  taken: string[];
+  /** Attempts (or a step) sent to it. */
+  sent: number;
+  /** The tokens taken, sent or not (a step takes them all): their networks are the attempts', never swept. */
+  out: Set<string>;
   child: ChildProcess;
   ready: boolean;
-  taken: boolean;
   gone: boolean;
   /** Let go by the pool (its end is no failure). */
   retired: boolean;
@@ -82,10 +93,11 @@ export class RunnerPool {
     }
   }
 
-  /** The pool's counts, for tests and the bench. */
+  /** The pool's counts in attempts (a runner's tokens), for tests and the bench: not taken, of those in ready runners, taken and not yet sent. */
   get size(): { idle: number; ready: number; taken: number } {
     const live = this.members.filter((m) => !m.gone);
-    return { idle: live.filter((m) => !m.taken).length, ready: live.filter((m) => !m.taken && m.ready).length, taken: live.filter((m) => m.taken).length };
+    const sum = (ms: Pooled[], f: (m: Pooled) => number) => ms.reduce((n, m) => n + f(m), 0);
+    return { idle: sum(live, (m) => m.free.length), ready: sum(live.filter((m) => m.ready), (m) => m.free.length), taken: sum(live, (m) => m.taken.length) };
   }
 
   /** The command host's process id once it takes steps (tests, diagnostics). */
@@ -93,9 +105,9 @@ export class RunnerPool {
     return this.host?.live ? this.host.pid : undefined;
   }
 
-  /** The process ids of the idle runners (tests, diagnostics). */
+  /** The process ids of the runners that can take an attempt (tests, diagnostics). */
   idlePids(): number[] {
-    return this.members.filter((m) => !m.gone && !m.taken && m.child.pid !== undefined).map((m) => m.child.pid!);
+    return this.members.filter((m) => !m.gone && m.free.length > 0 && m.child.pid !== undefined).map((m) => m.child.pid!);
   }
 
   /**
@@ -111,9 +123,9 @@ export class RunnerPool {
     this.fill();
   }
 
-  /** The idle runners wanted: one per attempt to come, and one per step to come unless the command host takes them. */
+  /** The attempts the pool should be able to take at once: one per attempt to come, and a whole runner per step to come unless the command host takes them. */
   private get wanted(): number {
-    return this.agentsWanted + (this.host?.live ? 0 : this.stepsWanted);
+    return this.agentsWanted + (this.host?.live ? 0 : this.stepsWanted * this.tokensPerRunner);
   }
 
   /** The command host takes steps from now on: the runners wanted for them are not (a host that ended: they count again). */
@@ -131,21 +143,25 @@ export class RunnerPool {
     this.agentsWanted = Math.max(0, this.agentsWanted - 1);
     // Its walls take the loopback ports served as read now, while its tree is made (`launch`).
     if (this.options.wallsAhead) void readServedPorts();
-    const free = this.members.filter((m) => !m.gone && !m.taken);
+    // A ready runner, the one with the fewest tokens left first (a runner in use is filled before a fresh one).
+    const free = this.members.filter((m) => !m.gone && m.free.length > 0).sort((a, b) => a.free.length - b.free.length);
     const m = free.find((x) => x.ready) ?? free[0];
     if (!m) return newStartToken();
-    m.taken = true;
-    return m.token;
+    const token = m.free.shift()!;
+    m.taken.push(token);
+    m.out.add(token);
+    return token;
   }
 
   /** A taken token whose attempt will not start after all: its runner waits for another. */
   giveBack(token: string): void {
-    const i = this.members.findIndex((x) => x.token === token && x.taken);
-    if (i < 0) return;
-    const m = this.members[i]!;
+    const m = this.members.find((x) => x.taken.includes(token));
+    if (!m) return;
     this.agentsWanted++; // its attempt is still to come (a closed pool starts nothing whatever it wants)
-    if (m.gone) this.members.splice(i, 1);
-    else m.taken = false;
+    m.taken.splice(m.taken.indexOf(token), 1);
+    m.out.delete(token);
+    if (m.gone) this.forget(m);
+    else m.free.unshift(token);
   }
 
   /**
@@ -153,10 +169,12 @@ export class RunnerPool {
    * runner is gone (or the token was never the pool's): the caller starts a runner itself.
    */
   async launch(request: LaunchRequest): Promise<LaunchResult | null> {
-    const i = this.members.findIndex((x) => x.token === request.startToken && x.taken);
-    if (i < 0) return null;
+    const token = request.startToken;
+    const m = this.members.find((x) => x.taken.includes(token));
+    if (!m) return null;
+    m.taken.splice(m.taken.indexOf(token), 1);
     const served = this.options.wallsAhead ? freshServedReading() : null;
-    return this.hand(this.members[i]!, { attemptDir: request.attemptDir, ...(served ? { served } : {}) });
+    return this.hand(m, { attemptDir: request.attemptDir, token, ...(served ? { served } : {}) });
   }
 
   /**
@@ -168,17 +186,20 @@ export class RunnerPool {
   async command(command: PooledCommand): Promise<LaunchResult | null> {
     const hosted = this.host?.live ? await this.host.command(command) : null;
     if (hosted) return hosted;
-    const m = this.members.find((x) => !x.gone && !x.taken && x.ready);
+    // A runner that has taken nothing: it runs the step in its first token's network, then ends.
+    const m = this.members.find((x) => !x.gone && x.ready && x.sent === 0 && x.taken.length === 0 && x.free.length === x.tokens.length);
     if (!m) return null;
-    m.taken = true;
+    m.free.length = 0;
+    for (const t of m.tokens) m.out.add(t);
     this.stepsWanted = Math.max(0, this.stepsWanted - 1);
     return this.hand(m, { command });
   }
 
-  /** Sends a taken runner its one message; null when it cannot take it (then it runs nothing). */
-  private async hand(m: Pooled, message: { attemptDir: string; served?: ServedReading } | { command: PooledCommand }): Promise<LaunchResult | null> {
-    const i = this.members.indexOf(m);
-    if (i >= 0) this.members.splice(i, 1);
+  /** Sends a runner an attempt for a token taken from it, or a step; null when it cannot take it (then it runs nothing). */
+  private async hand(m: Pooled, message: { attemptDir: string; token: string; served?: ServedReading } | { command: PooledCommand }): Promise<LaunchResult | null> {
+    m.sent++;
+    // Nothing more to take from it: out of the pool (it lets go of its channel itself).
+    if (m.free.length === 0 && m.taken.length === 0) this.forget(m);
     if (m.gone || !m.child.connected || m.child.pid === undefined) return null;
     const sent = await new Promise<boolean>((resolve) => {
       try {
@@ -196,7 +217,7 @@ export class RunnerPool {
     return { pid: m.child.pid, exited: m.exited };
   }
 
-  /** Lets every idle runner go; the pool starts none again. Runners handed an attempt are not touched. */
+  /** Lets every runner go; the pool starts none again. The attempts runners were handed go on. */
   close(): void {
     this.closed = true;
     this.agentsWanted = 0;
@@ -209,11 +230,27 @@ export class RunnerPool {
   private fill(): void {
     // Runners start once the pool knows whether they can make their network ahead (the trial's end fills it).
     if (this.closed || this.trial) return;
-    const idle = this.members.filter((m) => !m.gone && !m.taken);
-    const step = poolStep(this.wanted, { idle: idle.length, starting: idle.filter((m) => !m.ready).length });
-    // The newest go first: the older ones are the readier.
-    for (const m of idle.slice(idle.length - step.retire)) this.retire(m);
+    const idle = this.members.filter((m) => !m.gone && m.free.length > 0);
+    const step = poolStep(this.wanted, { idle: idle.reduce((n, m) => n + m.free.length, 0), starting: idle.filter((m) => !m.ready).length }, this.tokensPerRunner);
+    // The newest go first (the older ones are the readier), whole runners with nothing taken, as long as what they hold is surplus.
+    let surplus = step.retire;
+    for (const m of idle.reverse()) {
+      if (surplus <= 0) break;
+      if (m.taken.length > 0 || m.free.length > surplus) continue;
+      surplus -= m.free.length;
+      this.retire(m);
+    }
     for (let n = 0; n < step.start; n++) this.startOne();
+  }
+
+  /** One token per runner, or several where its agents run in walls with networks made ahead (ADR 0041). */
+  private get tokensPerRunner(): number {
+    return this.wallsAhead ? RUNNER_TOKENS : 1;
+  }
+
+  private forget(m: Pooled): void {
+    const i = this.members.indexOf(m);
+    if (i >= 0) this.members.splice(i, 1);
   }
 
   /**
@@ -223,15 +260,15 @@ export class RunnerPool {
    * die with it. Found by the socket its relay was to serve (a path of that runner's token alone),
    * it is ended; again a second later, for one forked as its runner died. Linux only (`/proc`).
    */
-  private sweepAhead(token: string): void {
+  private sweepAhead(tokens: readonly string[]): void {
     const bwrap = this.wallsAhead;
     if (!bwrap) return;
-    killRunning(bwrap, wallsSocketOf(token));
+    for (const token of tokens) killRunning(bwrap, wallsSocketOf(token));
   }
 
   private retire(m: Pooled): void {
-    const i = this.members.indexOf(m);
-    if (i >= 0) this.members.splice(i, 1);
+    this.forget(m);
+    m.free.length = 0;
     m.retired = true;
     if (m.gone) return;
     try {
@@ -242,10 +279,10 @@ export class RunnerPool {
   }
 
   private startOne(): void {
-    const token = newStartToken();
+    const tokens = Array.from({ length: this.tokensPerRunner }, () => newStartToken());
     let child: ChildProcess;
     try {
-      child = spawn(this.options.command ?? process.execPath, [this.options.runnerScript, '--pooled', token], {
+      child = spawn(this.options.command ?? process.execPath, [this.options.runnerScript, '--pooled', ...tokens], {
         cwd: this.options.cwd,
         env: { ...runnerEnv(process.env, {}), ...(this.wallsAhead ? { [WALLS_AHEAD_ENV]: this.wallsAhead } : {}) },
         detached: true,
@@ -256,15 +293,16 @@ export class RunnerPool {
       return; // launches start their runners themselves
     }
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-    const m: Pooled = { token, child, ready: false, taken: false, gone: false, retired: false, exited };
+    const m: Pooled = { tokens, free: [...tokens], taken: [], sent: 0, out: new Set(), child, ready: false, gone: false, retired: false, exited };
     const gone = () => {
       if (m.gone) return;
       m.gone = true;
-      // A runner let go ends its network itself, with its whole process group; one that did not end so is swept.
-      if (!m.taken && !(m.retired && child.exitCode === 0)) this.sweepAhead(m.token);
+      // A runner let go ends its networks not used itself, with their process groups; one that did not end so is swept (those of attempts it ran are theirs).
+      if (!(m.retired && child.exitCode === 0)) this.sweepAhead(m.tokens.filter((t) => !m.out.has(t)));
       if (!m.ready && !m.retired && ++this.failures >= 3) this.close();
-      const i = this.members.indexOf(m);
-      if (i >= 0 && !m.taken) this.members.splice(i, 1);
+      m.free.length = 0;
+      // Kept while a token taken from it waits for its launch (which then says the runner is gone).
+      if (m.taken.length === 0) this.forget(m);
       this.fill();
     };
     child.once('error', gone);

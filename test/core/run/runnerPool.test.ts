@@ -140,6 +140,15 @@ describe('poolStep: toward the wanted number of idle runners', () => {
     assert.deepEqual(poolStep(1, { idle: 1, starting: 1 }), { start: 0, retire: 0 });
   });
 
+  it('runners of several attempts: as many runners as cover the attempts missing, still two starting at a time', () => {
+    assert.deepEqual(poolStep(9, { idle: 0, starting: 0 }, 4), { start: 2, retire: 0 }, 'two runners start (8 attempts); the third once one is ready');
+    assert.deepEqual(poolStep(9, { idle: 8, starting: 0 }, 4), { start: 1, retire: 0 }, 'one attempt missing: a whole runner');
+    assert.deepEqual(poolStep(9, { idle: 4, starting: 1 }, 4), { start: 1, retire: 0 });
+    assert.deepEqual(poolStep(3, { idle: 4, starting: 0 }, 4), { start: 0, retire: 1 }, 'the surplus counted in attempts');
+    assert.deepEqual(poolStep(4, { idle: 4, starting: 1 }, 4), { start: 0, retire: 0 });
+    assert.deepEqual(poolStep(9, { idle: 0, starting: 0 }, 0), { start: 2, retire: 0 }, 'nonsense per runner counts as one');
+  });
+
   it('lets the surplus go, and everything at 0', () => {
     assert.deepEqual(poolStep(2, { idle: 5, starting: 1 }), { start: 0, retire: 3 });
     assert.deepEqual(poolStep(0, { idle: 3, starting: 3 }), { start: 0, retire: 3 });

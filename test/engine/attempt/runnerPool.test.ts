@@ -14,7 +14,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { attemptDir, attemptFiles } from '../../../src/core/run/runPaths.js';
-import { AHEAD_AFTER_LAUNCH_MS } from '../../../src/core/run/startAhead.js';
+import { AHEAD_AFTER_LAUNCH_MS, RUNNER_TOKENS } from '../../../src/core/run/startAhead.js';
+import { confinementAvailable } from '../../../src/engine/attempt/confinement.js';
+import { processTree } from '../../../src/engine/attempt/processTree.js';
 import { isRunnerAlive } from '../../../src/engine/attempt/adopt.js';
 import type { RunnerExit, RunnerMeta } from '../../../src/engine/attempt/runnerFiles.js';
 import { RunnerPool } from '../../../src/engine/attempt/runnerPool.js';
@@ -213,6 +215,36 @@ describe('runner.js --pooled', () => {
     assert.equal(await new Promise((r) => quiet.once('exit', r)), 0);
   });
 
+  it('a runner of several tokens: a token not among them, or a step once it ran an attempt, is refused (exit 2 once nothing runs), nothing touched; tokens must be distinct', async () => {
+    const other = spawn(process.execPath, [runnerJs, '--pooled', 'aa', 'bb'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let err = '';
+    other.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise((r) => other.once('message', r));
+    const { dir, files } = attemptWith('cc', 'write out.txt');
+    other.send({ attemptDir: dir, token: 'cc' });
+    assert.equal(await new Promise((r) => other.once('exit', r)), 2);
+    assert.match(err, /a token not left to this runner/);
+    assert.equal(fs.existsSync(files.meta), false);
+    const twice = spawnProcess([process.execPath, runnerJs, '--pooled', 'aa', 'aa']);
+    assert.equal((await twice.exited).code, 2);
+    assert.match(twice.stderr(), /distinct/);
+    const many = spawnProcess([process.execPath, runnerJs, '--pooled', ...Array.from({ length: RUNNER_TOKENS + 1 }, (_, i) => `t${i}`)]);
+    assert.equal((await many.exited).code, 2);
+  });
+
+  it('an attempt sent before the runner was ready, its channel closed at once (the engine let it go): the attempt still runs, then the runner ends', async () => {
+    for (const tokens of [['a1b2'], ['a1b2', 'c3d4']]) {
+      const { dir, files } = attemptWith('a1b2', 'write out.txt');
+      const runner = spawn(process.execPath, [runnerJs, '--pooled', ...tokens], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      let err = '';
+      runner.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      runner.send({ attemptDir: dir, token: 'a1b2' });
+      runner.disconnect();
+      assert.equal(await new Promise((r) => runner.once('exit', r)), 0, `${tokens.length} token(s): ${err}`);
+      assert.equal(readJson<RunnerExit>(files.exit).code, 0, `${tokens.length} token(s): the attempt ran`);
+    }
+  });
+
   it("a spec whose token is not the runner's: exit 2, the agent never starts", async () => {
     const { pool } = await poolWithOneReady();
     const token = pool.take();
@@ -220,6 +252,95 @@ describe('runner.js --pooled', () => {
     const launched = await pool.launch(request(dir, token));
     assert.equal(await held(launched?.exited), 2);
     assert.equal(fs.existsSync(files.meta), false);
+  });
+});
+
+describe('runners started ahead for walled agents: several attempts each', () => {
+  const walls = () => {
+    const here = confinementAvailable();
+    assert.ok(here.ok, 'bubblewrap here');
+    return here.bwrap;
+  };
+  const walledRequest = (dir: string, token: string) => ({ ...request(dir, token), command: process.execPath });
+  /** The networks made ahead under a runner: the bubblewraps (and relays) whose command line says `--relay-ahead`. */
+  const networksUnder = (pid: number) =>
+    processTree([pid]).filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('--relay-ahead');
+      } catch {
+        return false; // gone
+      }
+    }).length;
+
+  it(`one runner takes up to ${RUNNER_TOKENS} attempts side by side, each as one started for it: its token in the command line, its own network, meta and exit; the runner ends after the last`, async () => {
+    const bwrap = walls();
+    const pool = new RunnerPool({ runnerScript: runnerJs, cwd: tempDir('waves-multi-cwd-'), wallsAhead: bwrap });
+    pools.push(pool);
+    pool.expect(RUNNER_TOKENS);
+    await waitFor(() => pool.size.ready === RUNNER_TOKENS, `${RUNNER_TOKENS} attempts ready`, 20_000);
+    const [pid, ...more] = pool.idlePids();
+    assert.deepEqual(more, [], 'one runner for them all');
+    const argv = cmdline(pid!);
+    const tokens = argv.slice(argv.indexOf('--pooled') + 1);
+    assert.equal(tokens.length, RUNNER_TOKENS);
+    await waitFor(() => networksUnder(pid!) >= 2 * RUNNER_TOKENS, 'a network made ahead for each token (its bubblewrap and relay)', 20_000);
+
+    const taken = Array.from({ length: RUNNER_TOKENS }, () => pool.take());
+    assert.deepEqual([...taken].sort(), [...tokens].sort(), "the tokens handed out are the runner's, each once");
+    assert.deepEqual(pool.size, { idle: 0, ready: 0, taken: RUNNER_TOKENS });
+    const attempts = taken.map((token) => ({ token, tree: tempDir('waves-multi-tree-'), ...attemptWith(token, 'sleep 1500; write out.txt') }));
+    for (const a of attempts) {
+      const spec = JSON.parse(fs.readFileSync(a.files.spec, 'utf8')) as Record<string, unknown>;
+      fs.writeFileSync(a.files.spec, JSON.stringify({ ...spec, cwd: a.tree, walls: { bwrap } }));
+    }
+    const launched = [];
+    for (const a of attempts) launched.push(await pool.launch(walledRequest(a.dir, a.token)));
+    assert.ok(launched.every((l) => l?.pid === pid), 'every attempt to that runner');
+    assert.equal(pool.size.taken, 0);
+    const metas = await waitFor(() => (attempts.every((a) => fs.existsSync(a.files.meta)) ? attempts.map((a) => readJson<RunnerMeta>(a.files.meta)) : null), 'the agents started', 20_000);
+    for (const [i, a] of attempts.entries()) {
+      assert.equal(await isRunnerAlive(pid!, a.token), true, `adoption's proof for attempt ${i + 1}: the pid with its token in its command line`);
+      assert.equal(metas[i]!.runnerPid, pid);
+      assert.equal(metas[i]!.startToken, a.token);
+    }
+    assert.equal(await held(launched[0]!.exited), 0, 'the runner ends once its last attempt has');
+    for (const [i, a] of attempts.entries()) {
+      const exit = readJson<RunnerExit>(a.files.exit);
+      assert.equal(exit.code, 0, `attempt ${i + 1}: ${exit.reason}`);
+      assert.equal(exit.startToken, a.token);
+      assert.equal(readJson<RunnerMeta>(a.files.meta).netAhead, true, `attempt ${i + 1} in the network made ahead for its token`);
+      assert.ok(fs.existsSync(path.join(a.tree, 'out.txt')), `attempt ${i + 1} wrote in its own tree`);
+    }
+    // Side by side: every agent had started before the first ended.
+    const firstEnd = Math.min(...attempts.map((a) => Date.parse(readJson<RunnerExit>(a.files.exit).endedAt)));
+    assert.ok(metas.every((m) => Date.parse(m.startedAt) < firstEnd), 'the attempts ran at once');
+  });
+
+  it('let go (the engine ended, or the pool closed) with attempts running: those finish, what it had not taken ends at once, and a token taken but not sent is started by its caller', async () => {
+    const bwrap = walls();
+    const pool = new RunnerPool({ runnerScript: runnerJs, cwd: tempDir('waves-multi-cwd-'), wallsAhead: bwrap });
+    pools.push(pool);
+    pool.expect(RUNNER_TOKENS);
+    await waitFor(() => pool.size.ready === RUNNER_TOKENS, `${RUNNER_TOKENS} attempts ready`, 20_000);
+    const [pid] = pool.idlePids();
+    await waitFor(() => networksUnder(pid!) >= 2 * RUNNER_TOKENS, 'its networks made ahead', 20_000);
+    const running = [pool.take(), pool.take()].map((token) => ({ token, tree: tempDir('waves-multi-tree-'), ...attemptWith(token, 'sleep 2000; write out.txt') }));
+    const waiting = pool.take();
+    for (const a of running) {
+      const spec = JSON.parse(fs.readFileSync(a.files.spec, 'utf8')) as Record<string, unknown>;
+      fs.writeFileSync(a.files.spec, JSON.stringify({ ...spec, cwd: a.tree, walls: { bwrap } }));
+      assert.equal((await pool.launch(walledRequest(a.dir, a.token)))?.pid, pid);
+    }
+    await waitFor(() => running.every((a) => fs.existsSync(a.files.meta)), 'both agents started', 20_000);
+    pool.close();
+    // Its two networks not used (the one taken and the one left) end; the two in use stay with their agents.
+    await waitFor(() => networksUnder(pid!) <= 2 * 2, 'the networks not used ended', 10_000);
+    assert.equal(await pool.launch(walledRequest(tempDir(), waiting)), null, 'the token taken but not sent: its caller starts a runner');
+    await waitFor(() => !pidAlive(pid!), 'the runner ended after its attempts', 20_000);
+    for (const a of running) {
+      assert.equal(readJson<RunnerExit>(a.files.exit).code, 0);
+      assert.ok(fs.existsSync(path.join(a.tree, 'out.txt')));
+    }
   });
 });
 
