@@ -100,6 +100,15 @@ export interface PoolStep {
  */
 export const RUNNER_TOKENS = 4;
 
+/**
+ * The attempts a runner started ahead takes, as `WAVES_RUNNER_TOKENS` sets it: a whole number from 1
+ * (a runner per attempt: one runner's death ends one agent) to `RUNNER_TOKENS`; anything else, the default.
+ */
+export function runnerTokensOf(text: string | undefined): number {
+  const n = text !== undefined && /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  return n >= 1 && n <= RUNNER_TOKENS ? n : RUNNER_TOKENS;
+}
+
 /** At most this many runners wait in the pool, whatever the plan. */
 export const POOL_MAX = 40;
 /** At most this many pooled runners start at once (each is a Node start: CPU the run's own work needs too). */

@@ -4,7 +4,7 @@
  * (`core/run/startAhead.ts`), each `node runner.js --pooled <startToken>…` — detached, its own
  * process group, no stdio, an IPC channel to this process. A runner carries one token per attempt
  * it may take: one, or `RUNNER_TOKENS` when its agents run in walls with networks made ahead (ADR
- * 0041: one Node start for several agents). A launch takes a token: it goes into the attempt's
+ * 0041: one Node start for several agents; `WAVES_RUNNER_TOKENS=1` keeps one runner per attempt). A launch takes a token: it goes into the attempt's
  * spec, and once the spec is written the attempt's folder is sent on the channel with it; the
  * runner runs the attempt exactly as a runner started for it would (runner.ts), and lets go of the
  * channel once its last token is used. Adoption is unchanged (ADR 0004): the runner's pid and the
@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { poolStep, RUNNER_TOKENS } from '../../core/run/startAhead';
+import { poolStep, runnerTokensOf } from '../../core/run/startAhead';
 import { runnerEnv, type LaunchRequest, type LaunchResult } from './launcher';
 import { netAheadWorks, type PooledCommand } from './wallsRun';
 import { WALLS_AHEAD_ENV } from '../../core/walls/walls';
@@ -243,9 +243,9 @@ export class RunnerPool {
     for (let n = 0; n < step.start; n++) this.startOne();
   }
 
-  /** One token per runner, or several where its agents run in walls with networks made ahead (ADR 0041). */
+  /** One token per runner, or several where its agents run in walls with networks made ahead (ADR 0041; `WAVES_RUNNER_TOKENS`). */
   private get tokensPerRunner(): number {
-    return this.wallsAhead ? RUNNER_TOKENS : 1;
+    return this.wallsAhead ? runnerTokensOf(process.env.WAVES_RUNNER_TOKENS) : 1;
   }
 
   private forget(m: Pooled): void {

@@ -272,7 +272,7 @@ export class Launches {
 
       // The person's checkout before the agent starts: its exit is compared with it (exit.ts, checkoutGuard.ts).
       ctx.attempts.runnerStarts(key, new Map(await checkout), Date.now());
-      const live: LiveAttempt = { packageId: key, ...as, attempt: ctx.supervisor.attempt(place, token), watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), started: false, handled: false };
+      const live: LiveAttempt = { packageId: key, ...as, attempt: ctx.supervisor.attempt(place, token), watcher: null, checkedAt: Date.now(), launchedAt: Date.now(), started: false, handled: false, onExitSeen: () => void this.talk.close(key) };
       this.watcher.watch(live);
       let launched: LaunchResult;
       try {

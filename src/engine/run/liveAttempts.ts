@@ -33,6 +33,8 @@ export interface LiveAttempt {
   started: boolean;
   /** Set while its exit is processed, so it is processed once. */
   handled: boolean;
+  /** Called once its exit record is seen: what lives as long as its agent goes (its MCP socket) — its runner may live on with others (ADR 0041). */
+  onExitSeen?: () => void;
 }
 
 export class LiveAttempts {

@@ -69,6 +69,7 @@ export class AttemptWatcher {
     if (exit) {
       live.handled = true;
       ctx.mark('exit-seen', live.packageId);
+      live.onExitSeen?.();
       this.unwatch(live);
       await this.exits.afterExit(live.packageId, exit, live.candidate);
       return;

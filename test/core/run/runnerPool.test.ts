@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { firstStarts, nextStarts, poolStep, POOL_MAX, POOL_STARTING_MAX, stepsAhead, treesAhead } from '../../../src/core/run/startAhead';
+import { firstStarts, nextStarts, poolStep, POOL_MAX, POOL_STARTING_MAX, RUNNER_TOKENS, runnerTokensOf, stepsAhead, treesAhead } from '../../../src/core/run/startAhead';
 import { createRunState } from '../../../src/core/run/runStateInit';
 import { PACKAGE_STATUSES, type PackageStatus, type RunState } from '../../../src/core/run/runState';
 import type { SchedPackage } from '../../../src/core/run/schedule';
@@ -147,6 +147,12 @@ describe('poolStep: toward the wanted number of idle runners', () => {
     assert.deepEqual(poolStep(3, { idle: 4, starting: 0 }, 4), { start: 0, retire: 1 }, 'the surplus counted in attempts');
     assert.deepEqual(poolStep(4, { idle: 4, starting: 1 }, 4), { start: 0, retire: 0 });
     assert.deepEqual(poolStep(9, { idle: 0, starting: 0 }, 0), { start: 2, retire: 0 }, 'nonsense per runner counts as one');
+  });
+
+  it('WAVES_RUNNER_TOKENS: a whole number from 1 to the default; anything else, the default', () => {
+    assert.equal(runnerTokensOf('1'), 1);
+    assert.equal(runnerTokensOf(` ${RUNNER_TOKENS} `), RUNNER_TOKENS);
+    for (const bad of [undefined, '', '0', '-1', '1.5', 'two', String(RUNNER_TOKENS + 1), '1e1']) assert.equal(runnerTokensOf(bad), RUNNER_TOKENS, String(bad));
   });
 
   it('lets the surplus go, and everything at 0', () => {

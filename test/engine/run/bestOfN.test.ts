@@ -160,9 +160,10 @@ describe('best of n: first-green', () => {
       },
     ]);
     const resume = path.join(tempDir(), 'resume');
+    // A runner per attempt (ADR 0041: one of several attempts ends them all), so that candidate 3's dies alone.
     const driver = spawnProcess(
       [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'test', 'engine', 'engine-driver.ts'), JSON.stringify({ planFile, runnerScript, env: { WAVES_TEST_AGENT_RESUME: resume } })],
-      { cwd: REPO_ROOT },
+      { cwd: REPO_ROOT, env: { ...process.env, WAVES_RUNNER_TOKENS: '1' } },
     );
     const waiting = () => driver.stdout().split('\n').filter(Boolean).filter((l) => (JSON.parse(l) as EngineEvent).type === 'needs-input').length;
     await waitFor(() => waiting() >= 3, `the three candidates to wait for input (driver: ${driver.stderr()})`, 30_000);

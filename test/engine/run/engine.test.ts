@@ -281,9 +281,10 @@ describe('RunEngine', () => {
     ];
     const { repo, planFile } = repoWithPlan('resume', packages);
     const resume = path.join(tempDir(), 'resume');
+    // A runner per attempt (ADR 0041: one of several attempts ends them all), so that c's dies alone.
     const driver = spawnProcess(
       [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'test', 'engine', 'engine-driver.ts'), JSON.stringify({ planFile, runnerScript, env: { WAVES_TEST_AGENT_RESUME: resume } })],
-      { cwd: REPO_ROOT },
+      { cwd: REPO_ROOT, env: { ...process.env, WAVES_RUNNER_TOKENS: '1' } },
     );
     const lines = () => driver.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as EngineEvent);
     await waitFor(
@@ -317,6 +318,38 @@ describe('RunEngine', () => {
     assert.equal(outcome.state.packages.b!.attempts, 1, 'b finished in its first attempt');
     assert.equal(outcome.state.packages.c!.attempts, 2, 'c was offered again');
     assert.deepEqual(treeFiles(repo, integrationBranch('resume')), ['README.md', 'a/x.txt', 'b/x.txt', 'c/x.txt', 'work-packages.yaml']);
+  });
+
+  test('an engine killed mid-run, and the runner of two of its attempts with it: resumed, both are offered again, neither lost, nothing run twice', async () => {
+    const { repo, planFile } = repoWithPlan('shared', [
+      { id: 'b', agent: ['ask waiting for approval', 'write b/x.txt'] },
+      { id: 'c', agent: ['ask waiting for approval', 'write c/x.txt'] },
+    ]);
+    const resume = path.join(tempDir(), 'resume');
+    const driver = spawnProcess(
+      [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'test', 'engine', 'engine-driver.ts'), JSON.stringify({ planFile, runnerScript, env: { WAVES_TEST_AGENT_RESUME: resume } })],
+      { cwd: REPO_ROOT },
+    );
+    const lines = () => driver.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as EngineEvent);
+    await waitFor(() => ['b', 'c'].every((id) => lines().some((e) => e.type === 'needs-input' && e.packageId === id)), `b and c to wait for input (driver: ${driver.stderr()})`, 30_000);
+    driver.child.kill('SIGKILL');
+    await driver.exited;
+    const runId = readState(repo, 'shared').runId;
+    const metaOf = (id: string) => JSON.parse(fs.readFileSync(attemptFiles(attemptDir(repo, 'shared', runId, id, 1)).meta, 'utf8')) as { runnerPid: number; agentPid: number };
+    const [b, c] = [metaOf('b'), metaOf('c')];
+    assert.equal(b.runnerPid, c.runnerPid, 'one runner started ahead holds both (ADR 0041)');
+    process.kill(b.runnerPid, 'SIGKILL');
+    await waitFor(() => !pidAlive(b.runnerPid) && !pidAlive(b.agentPid) && !pidAlive(c.agentPid), "the runner gone, and both agents with it (their walls die with it)");
+
+    const { outcome, events } = await resumeAndRelease(planFile, resume);
+    assert.equal(outcome.outcome, 'succeeded', JSON.stringify(outcome.counts));
+    assert.equal(outcome.runId, runId, 'the same run went on');
+    for (const id of ['b', 'c']) {
+      assert.ok(events.some((e) => e.type === 'package' && e.packageId === id && e.status === 'interrupted'), `${id} interrupted`);
+      assert.equal(outcome.state.packages[id]!.attempts, 2, `${id} was offered again`);
+      assert.ok(!exists(attemptFiles(attemptDir(repo, 'shared', runId, id, 1)).exit), `${id}'s first attempt wrote no exit record`);
+    }
+    assert.deepEqual(treeFiles(repo, integrationBranch('shared')), ['README.md', 'b/x.txt', 'c/x.txt', 'work-packages.yaml']);
   });
 
   test('an engine killed after a runner started but before it recorded the start: resumed, the attempt is recorded as started (its token, tree, branch and base) and goes on', async () => {

@@ -70,8 +70,15 @@ describe('RunEngine options for the editor', () => {
     ]);
     const resume = path.join(tempDir(), 'resume');
     const env = { WAVES_TEST_AGENT_RESUME: resume };
-    // The engine goes (as a window reload takes the extension host), its agents stay; c's die too.
-    const runId = await engineGoneWhileWaiting(planFile, runnerScript, ['b', 'c'], { env });
+    // The engine goes (as a window reload takes the extension host), its agents stay; c's die too —
+    // c's alone: a runner per attempt (ADR 0041: one of several attempts ends them all).
+    process.env.WAVES_RUNNER_TOKENS = '1';
+    let runId: string;
+    try {
+      runId = await engineGoneWhileWaiting(planFile, runnerScript, ['b', 'c'], { env });
+    } finally {
+      delete process.env.WAVES_RUNNER_TOKENS;
+    }
     const c = JSON.parse(fs.readFileSync(attemptFiles(attemptDir(repo, 'keep', runId, 'c', 1)).meta, 'utf8')) as { runnerPid: number; agentPid: number };
     process.kill(c.runnerPid, 'SIGKILL');
     process.kill(-c.agentPid, 'SIGKILL');
