@@ -37,10 +37,10 @@ export const MODEL_WAIT_ENV = 'WAVES_MODEL_WAIT_MS';
 // ---------------------------------------------------------------------------------------
 // The attempt
 
-/** Runs one attempt; resolves with the runner's exit code. */
 /** The runner's own priority when it started: a runner of several attempts never lowers its own (ADR 0041). */
 const STARTING_PRIORITY = safePriority();
 
+/** Runs one attempt (`shared`: beside others in this runner); resolves with its exit code. */
 export async function runAttempt(dir: string, token: string, startedAhead?: Date, netAhead?: ChildProcess | null, shared = false): Promise<number> {
   const files = attemptFiles(dir);
   let spec: RunnerSpec;

@@ -4,10 +4,10 @@
  * (`core/run/startAhead.ts`), each `node runner.js --pooled <startToken>…` — detached, its own
  * process group, no stdio, an IPC channel to this process. A runner carries one token per attempt
  * it may take: one, or `RUNNER_TOKENS` when its agents run in walls with networks made ahead (ADR
- * 0041: one Node start for several agents; `WAVES_RUNNER_TOKENS=1` keeps one runner per attempt). A launch takes a token: it goes into the attempt's
- * spec, and once the spec is written the attempt's folder is sent on the channel with it; the
- * runner runs the attempt exactly as a runner started for it would (runner.ts), and lets go of the
- * channel once its last token is used. Adoption is unchanged (ADR 0004): the runner's pid and the
+ * 0041: one Node start for several agents; `WAVES_RUNNER_TOKENS=1` keeps one runner per attempt).
+ * A launch takes a token: it goes into the attempt's spec, and once the spec is written the
+ * attempt's folder is sent on the channel with it; the runner runs the attempt exactly as a runner
+ * started for it would (runner.ts), and lets go of the channel once its last token is used. Adoption is unchanged (ADR 0004): the runner's pid and the
  * attempt's start token in its command line.
  *
  * Runners end when their channel closes (when the pool retires them, closes, or this process ends
